@@ -1,0 +1,90 @@
+import { errors } from '../../errors.js'
+import type { Exchange } from '../../exchange/exchange.js'
+import type {
+  Component,
+  Consumer,
+  ConsumerHost,
+  Endpoint,
+  EndpointUri,
+  Producer,
+} from '../../spi/component.js'
+import type { CoreInternals } from '../internals.js'
+
+interface Slot {
+  host: ConsumerHost | undefined
+  active: boolean
+}
+
+function raise(ex: Exchange): void {
+  const e = ex.exception
+  if (e === undefined) return
+  // The called route's failure becomes the calling step's failure, so the caller's onException applies.
+  ex.exception = undefined
+  throw e
+}
+
+class DirectProducer implements Producer {
+  readonly #slot: Slot
+  readonly #uri: string
+  readonly #internals: CoreInternals
+
+  constructor(slot: Slot, uri: string, internals: CoreInternals) {
+    this.#slot = slot
+    this.#uri = uri
+    this.#internals = internals
+  }
+
+  process(exchange: Exchange): void | Promise<void> {
+    if (this.#internals.shutdownLevel === 'shutdown') throw errors.shuttingDown(`send to ${this.#uri}`)
+    const host = this.#slot.host
+    if (host === undefined || !this.#slot.active) throw errors.noConsumer(this.#uri)
+    const r = host.process(exchange)
+    if (r === undefined) return raise(exchange)
+    return r.then(() => raise(exchange))
+  }
+}
+
+class DirectConsumer implements Consumer {
+  readonly #slot: Slot
+  constructor(slot: Slot) {
+    this.#slot = slot
+  }
+  start(): void {
+    this.#slot.active = true
+  }
+  stop(): void {
+    this.#slot.active = false
+  }
+  suspend(): void {
+    this.#slot.active = false
+  }
+  resume(): void {
+    this.#slot.active = true
+  }
+}
+
+/** `direct:name`: a synchronous call into the route consuming it; no consumer → DROMEDARY_ERR_NO_CONSUMER. */
+export function directComponent(internals: CoreInternals): Component {
+  const slots = new Map<string, Slot>()
+  const slotFor = (name: string): Slot => {
+    let s = slots.get(name)
+    if (s === undefined) slots.set(name, (s = { host: undefined, active: false }))
+    return s
+  }
+  return {
+    createEndpoint(uri: EndpointUri): Endpoint {
+      uri.parseOptions({})
+      if (uri.path === '') throw errors.invalidUri(uri.routeId, uri.uri, 'direct needs a name')
+      const slot = slotFor(uri.path)
+      return {
+        uri: uri.uri,
+        createConsumer(host) {
+          if (slot.host !== undefined) throw errors.duplicateConsumer(host.routeId, uri.uri)
+          slot.host = host
+          return new DirectConsumer(slot)
+        },
+        createProducer: () => new DirectProducer(slot, uri.uri, internals),
+      }
+    },
+  }
+}

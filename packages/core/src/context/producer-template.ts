@@ -1,0 +1,35 @@
+import { DefaultExchange, type Exchange } from '../exchange/exchange.js'
+import type { Producer } from '../spi/component.js'
+
+/** Sends messages into routes from outside (Camel `ProducerTemplate`). */
+export interface ProducerTemplate {
+  /** Sends a message; resolves with the exchange, whose `exception` is set if it failed. */
+  send<TBody>(uri: string, body: TBody, headers?: Record<string, unknown>): Promise<Exchange>
+  /** Sends a message and resolves with the reply body; rejects with the failure. */
+  request<TReply = unknown>(uri: string, body: unknown, headers?: Record<string, unknown>): Promise<TReply>
+}
+
+/** @internal */
+export function createProducerTemplate(producerFor: (uri: string) => Producer): ProducerTemplate {
+  const send = async (
+    uri: string,
+    body: unknown,
+    headers: Record<string, unknown> = {},
+  ): Promise<Exchange> => {
+    const ex = new DefaultExchange('', uri, body, { ...headers })
+    try {
+      await producerFor(uri).process(ex)
+    } catch (err) {
+      ex.exception = err
+    }
+    return ex
+  }
+  return {
+    send,
+    async request<TReply>(uri: string, body: unknown, headers?: Record<string, unknown>): Promise<TReply> {
+      const ex = await send(uri, body, headers)
+      if (ex.exception !== undefined) throw ex.exception
+      return ex.message.body as TReply
+    },
+  }
+}

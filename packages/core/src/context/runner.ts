@@ -1,0 +1,47 @@
+import type { ShutdownReport } from '../shutdown/report.js'
+import type { Logger } from '../spi/logger.js'
+
+/** Options of `ctx.run()`. */
+export interface RunOptions {
+  /** Signals that start a shutdown; a second one forces it. @default ['SIGTERM', 'SIGINT'] */
+  signals?: readonly NodeJS.Signals[]
+  /** Exit the process when stopped: 0 after a graceful stop, 1 after a forced one. @default true */
+  exit?: boolean
+}
+
+/** What the runner needs of the context. @internal */
+export interface Runnable {
+  start(): Promise<void>
+  stop(): Promise<ShutdownReport>
+  forceStop(): Promise<ShutdownReport>
+  whenStopped(): Promise<ShutdownReport>
+  readonly logger: Logger
+}
+
+/** Starts the context and wires signals: first → graceful `stop()`, second → `forceStop()`. @internal */
+export async function runContext(ctx: Runnable, options: RunOptions = {}): Promise<ShutdownReport> {
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT']
+  const exit = options.exit ?? true
+  let received = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    received++
+    if (received === 1) {
+      ctx.logger.info({ signal }, `Received ${signal}: starting graceful shutdown (send it again to force)`)
+      void ctx.stop()
+    } else {
+      ctx.logger.warn({ signal }, `Received ${signal} again: forcing shutdown now`)
+      void ctx.forceStop()
+    }
+  }
+  for (const s of signals) process.on(s, onSignal)
+  try {
+    await ctx.start()
+  } catch (err) {
+    for (const s of signals) process.off(s, onSignal)
+    throw err
+  }
+  const report = await ctx.whenStopped()
+  for (const s of signals) process.off(s, onSignal)
+  if (exit) process.exit(report.forced ? 1 : 0)
+  return report
+}

@@ -1,0 +1,86 @@
+import { nextExchangeId } from './ids.js'
+
+/** Body and headers of an exchange. */
+export interface Message<TBody = unknown> {
+  body: TBody
+  headers: Record<string, unknown>
+}
+
+/** One unit of work flowing through a route. */
+export interface Exchange<TBody = unknown> {
+  readonly id: string
+  readonly fromRouteId: string
+  readonly fromUri: string
+  readonly createdAt: number
+  message: Message<TBody>
+  readonly properties: Map<string, unknown>
+  exception?: unknown
+  /** Aborted when the exchange is forcibly aborted (forced shutdown, `stopRoute` abort). */
+  readonly signal: AbortSignal
+}
+
+/**
+ * The runtime exchange. Fields after `exception` are engine bookkeeping read by the inflight repository;
+ * they are written only when a step goes asynchronous, so a synchronous step costs nothing.
+ * @internal
+ */
+export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
+  readonly id: string
+  readonly fromRouteId: string
+  readonly fromUri: string
+  readonly createdAt: number
+  message: Message<TBody>
+  exception?: unknown
+  /** Route the exchange is in now (changes inside `direct:` calls). */
+  atRouteId: string
+  /** Step the exchange waits in, set when a step goes async. */
+  nodeId = ''
+  /** When the exchange entered `nodeId`. */
+  nodeSince = 0
+  /** True while tracked by the inflight repository (a `direct:` call then counts it in a second route). */
+  tracked = false
+  /** Set once aborted; the reason string. */
+  abortReason: string | undefined = undefined
+  #properties: Map<string, unknown> | undefined = undefined
+  #controller: AbortController | undefined = undefined
+
+  constructor(fromRouteId: string, fromUri: string, body: TBody, headers: Record<string, unknown>) {
+    this.id = nextExchangeId()
+    this.fromRouteId = fromRouteId
+    this.atRouteId = fromRouteId
+    this.fromUri = fromUri
+    this.createdAt = Date.now()
+    this.message = { body, headers }
+  }
+
+  get properties(): Map<string, unknown> {
+    return (this.#properties ??= new Map())
+  }
+
+  // Created lazily: most exchanges never look at their signal.
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.abortReason !== undefined) this.#controller.abort(this.abortReason)
+    }
+    return this.#controller.signal
+  }
+
+  /** Aborts the exchange's signal; returns false when it was already aborted. */
+  abort(reason: string): boolean {
+    if (this.abortReason !== undefined) return false
+    this.abortReason = reason
+    this.#controller?.abort(reason)
+    return true
+  }
+}
+
+/** Creates an exchange; used by consumers through their `ConsumerHost`. @internal */
+export function createExchange<TBody>(
+  fromRouteId: string,
+  fromUri: string,
+  body: TBody,
+  headers: Record<string, unknown> = {},
+): DefaultExchange<TBody> {
+  return new DefaultExchange(fromRouteId, fromUri, body, headers)
+}

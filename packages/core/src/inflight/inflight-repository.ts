@@ -1,0 +1,143 @@
+import type { DefaultExchange } from '../exchange/exchange.js'
+
+/** One in-flight exchange as `browse()` reports it (SPEC §2.1). */
+export interface InflightExchange {
+  readonly exchangeId: string
+  readonly fromRouteId: string
+  readonly atRouteId: string
+  /** The step the exchange is in (`process3`, `delay2`); empty while it runs synchronously. */
+  readonly nodeId: string
+  /** Milliseconds since the exchange was created. */
+  readonly durationMs: number
+  /** Milliseconds in its current step. */
+  readonly elapsedMs: number
+}
+
+/** Options of `InflightRepository.browse`. */
+export interface BrowseOptions {
+  routeId?: string
+  /** @default unlimited */
+  limit?: number
+  /** @default false (oldest first anyway, as exchanges are kept in arrival order) */
+  sortByLongestDuration?: boolean
+}
+
+/** Always-on, O(1) tracking of every exchange in flight (SPEC §2.1). */
+export interface InflightRepository {
+  size(routeId?: string): number
+  browse(options?: BrowseOptions): InflightExchange[]
+  oldest(routeId?: string): InflightExchange | undefined
+  /** Resolves the moment the count for `routeIds` (all routes when omitted) reaches zero. No polling. */
+  whenEmpty(routeIds?: readonly string[]): Promise<void>
+}
+
+interface Waiter {
+  readonly routeIds: readonly string[] | undefined
+  readonly resolve: () => void
+}
+
+/** A per-route counter; the route keeps a reference so the hot path does no map lookup. @internal */
+export class RouteInflight {
+  count = 0
+  constructor(readonly routeId: string) {}
+}
+
+/** @internal */
+export class DefaultInflightRepository implements InflightRepository {
+  // Insertion order = arrival order, so the first entry is the oldest; Set delete is O(1).
+  readonly #exchanges = new Set<DefaultExchange>()
+  readonly #routes = new Map<string, RouteInflight>()
+  #waiters: Waiter[] = []
+
+  /** The counter for a route, created on first use. */
+  route(routeId: string): RouteInflight {
+    let r = this.#routes.get(routeId)
+    if (r === undefined) this.#routes.set(routeId, (r = new RouteInflight(routeId)))
+    return r
+  }
+
+  /** Tracks an exchange entering its first route. */
+  add(exchange: DefaultExchange, route: RouteInflight): void {
+    this.#exchanges.add(exchange)
+    route.count++
+  }
+
+  /** Stops tracking an exchange; wakes waiters when a count reaches zero. */
+  remove(exchange: DefaultExchange, route: RouteInflight): void {
+    this.#exchanges.delete(exchange)
+    if (--route.count === 0 && this.#waiters.length > 0) this.#wake()
+  }
+
+  /** An exchange entering another route (a `direct:` call): counted there too. */
+  enterRoute(route: RouteInflight): void {
+    route.count++
+  }
+
+  leaveRoute(route: RouteInflight): void {
+    if (--route.count === 0 && this.#waiters.length > 0) this.#wake()
+  }
+
+  size(routeId?: string): number {
+    if (routeId === undefined) return this.#exchanges.size
+    return this.#routes.get(routeId)?.count ?? 0
+  }
+
+  browse(options: BrowseOptions = {}): InflightExchange[] {
+    const { routeId, limit = Number.POSITIVE_INFINITY, sortByLongestDuration = false } = options
+    const now = Date.now()
+    const out: InflightExchange[] = []
+    for (const ex of this.#exchanges) {
+      if (routeId !== undefined && ex.fromRouteId !== routeId && ex.atRouteId !== routeId) continue
+      out.push(snapshot(ex, now))
+      // Arrival order is already longest-first, so a limit can stop early either way.
+      if (out.length >= limit) break
+    }
+    if (sortByLongestDuration) out.sort((a, b) => b.durationMs - a.durationMs)
+    return out
+  }
+
+  oldest(routeId?: string): InflightExchange | undefined {
+    return this.browse(routeId === undefined ? { limit: 1 } : { routeId, limit: 1 })[0]
+  }
+
+  whenEmpty(routeIds?: readonly string[]): Promise<void> {
+    if (this.#count(routeIds) === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.push({ routeIds, resolve }))
+  }
+
+  /** Every tracked exchange (for aborting). @internal */
+  exchanges(): IterableIterator<DefaultExchange> {
+    return this.#exchanges.values()
+  }
+
+  #count(routeIds: readonly string[] | undefined): number {
+    if (routeIds === undefined) {
+      let n = 0
+      for (const r of this.#routes.values()) n += r.count
+      return n
+    }
+    let n = 0
+    for (const id of routeIds) n += this.#routes.get(id)?.count ?? 0
+    return n
+  }
+
+  #wake(): void {
+    const still: Waiter[] = []
+    for (const w of this.#waiters) {
+      if (this.#count(w.routeIds) === 0) w.resolve()
+      else still.push(w)
+    }
+    this.#waiters = still
+  }
+}
+
+function snapshot(ex: DefaultExchange, now: number): InflightExchange {
+  return {
+    exchangeId: ex.id,
+    fromRouteId: ex.fromRouteId,
+    atRouteId: ex.atRouteId,
+    nodeId: ex.nodeId,
+    durationMs: now - ex.createdAt,
+    elapsedMs: ex.nodeSince === 0 ? now - ex.createdAt : now - ex.nodeSince,
+  }
+}

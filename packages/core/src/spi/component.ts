@@ -1,0 +1,112 @@
+import type { Exchange } from '../exchange/exchange.js'
+import type { OptionSchema, ParsedOptions } from '../uri/options.js'
+import type { Logger } from './logger.js'
+import type { MetricsFactory } from './metrics.js'
+
+/** How a route treats work its consumer has taken but not started when it stops (SPEC §4.1). */
+export type ShutdownRunningTask = 'completeCurrentTaskOnly' | 'completeAllTasks'
+
+/** `running` until NOTICE, `pending` from NOTICE, `shutdown` from NOW (seed 001). */
+export type ShutdownLevel = 'running' | 'pending' | 'shutdown'
+
+/** A parsed endpoint URI: `scheme:path?option=value`. */
+export interface EndpointUri {
+  /** The URI as written. */
+  readonly uri: string
+  readonly scheme: string
+  /** Everything between `scheme:` and `?`, without leading slashes. */
+  readonly path: string
+  /** Raw option values, validated by `parseOptions`. */
+  readonly params: ReadonlyMap<string, string>
+  /** The route the URI appears in (for error messages). */
+  readonly routeId: string
+  /** Validates `params` against `schema`, naming route, URI and option on error. */
+  parseOptions<TSchema extends OptionSchema>(schema: TSchema): ParsedOptions<TSchema>
+}
+
+/** What the context gives components. */
+export interface ComponentContext {
+  readonly name: string
+  readonly logger: Logger
+  /** Undefined when metrics are off. */
+  readonly metrics: MetricsFactory | undefined
+  readonly shutdownLevel: ShutdownLevel
+}
+
+/**
+ * A factory of endpoints for one scheme.
+ * @example ctx.addComponent('amqp', amqpComponent({ url }))
+ */
+export interface Component {
+  /** Creates (or returns the shared) endpoint for a URI; throws a DromedaryError for bad options. */
+  createEndpoint(uri: EndpointUri, context: ComponentContext): Endpoint
+  /** Called once by `ctx.start()` before any route starts. */
+  start?(context: ComponentContext): void | Promise<void>
+  /** Called at NOW, after every route is stopped: close sockets, channels and connections. */
+  close?(options: { forced: boolean }): void | Promise<void>
+}
+
+/** One addressable endpoint. */
+export interface Endpoint {
+  readonly uri: string
+  /** Present when the endpoint can be consumed from (`from(uri)`). */
+  createConsumer?(host: ConsumerHost): Consumer
+  /** Present when the endpoint can be sent to (`to(uri)`). */
+  createProducer?(): Producer
+}
+
+/**
+ * What a consumer uses to feed its route. `process` runs an exchange through the route and never throws:
+ * a failure leaves `exchange.exception` set. It returns `undefined` when the route finished synchronously.
+ */
+export interface ConsumerHost {
+  readonly routeId: string
+  readonly endpointUri: string
+  readonly logger: Logger
+  /** The route's `shutdownRunningTask`. */
+  readonly shutdownRunningTask: ShutdownRunningTask
+  /** Creates an exchange owned by this route. */
+  createExchange<TBody>(body: TBody, headers?: Record<string, unknown>): Exchange<TBody>
+  /** Runs the exchange; it is in flight from now until the returned promise settles (or this returns). */
+  process(exchange: Exchange): void | Promise<void>
+  /**
+   * True when the exchange failed because shutdown aborted it. Such an exchange must be handed back
+   * (AMQP: nack with requeue), never discarded or dead-lettered.
+   */
+  wasAborted(exchange: Exchange): boolean
+  /** Call after `pendingExchanges()` fell, so an event-driven drain can notice it reached zero. */
+  notifyPending(): void
+  /** The context's shutdown level right now. */
+  readonly shutdownLevel: ShutdownLevel
+}
+
+/**
+ * The consumer SPI (SPEC §4.3). Only `start` and `stop` are required.
+ *
+ * Shutdown contract for component authors:
+ * - `prepareShutdown` stops intake (cancel subscriptions, answer 503, stop timers) but lets started
+ *   exchanges finish. With `completeCurrentTaskOnly`, work taken but not started that can be handed back
+ *   is handed back here; with `completeAllTasks` it is processed.
+ * - `pendingExchanges` counts work taken but not yet started; the drain waits for it to reach zero.
+ * - `deferShutdown` returning true keeps the consumer running until every other route has drained
+ *   (Camel `ShutdownAware`); in-memory queues defer because they cannot hand work back.
+ * - `stop({ forced: true })` must hand back every unfinished message (requeue), never drop it silently;
+ *   an exchange whose `ConsumerHost.wasAborted` is true is treated as unfinished.
+ */
+export interface Consumer {
+  start(): void | Promise<void>
+  stop(options: { forced: boolean }): void | Promise<void>
+  suspend?(): void | Promise<void>
+  resume?(): void | Promise<void>
+  prepareShutdown?(options: { forced: boolean; task: ShutdownRunningTask }): void | Promise<void>
+  pendingExchanges?(): number
+  deferShutdown?(task: ShutdownRunningTask): boolean
+  afterShutdown?(): void | Promise<void>
+}
+
+/** Sends exchanges to an endpoint. `process` may return synchronously. */
+export interface Producer {
+  process(exchange: Exchange): void | Promise<void>
+  start?(): void | Promise<void>
+  stop?(): void | Promise<void>
+}

@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@dromedary/core': src('core'),
+      '@dromedary/amqp': src('amqp'),
+      '@dromedary/http': src('http'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/integration/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    fileParallelism: true,
+    pool: 'forks',
+  },
+})
