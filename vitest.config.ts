@@ -12,8 +12,16 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/integration/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+    ],
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.test.json',
+    },
     testTimeout: 20_000,
     hookTimeout: 20_000,
     fileParallelism: true,

@@ -32,7 +32,6 @@ export const CoreErrorCodes = {
   UNMARSHAL: 'DROMEDARY_ERR_UNMARSHAL',
   MARSHAL: 'DROMEDARY_ERR_MARSHAL',
   ABORTED: 'DROMEDARY_ERR_ABORTED',
-  UNKNOWN_MOCK: 'DROMEDARY_ERR_UNKNOWN_MOCK',
   MOCK_NOT_SATISFIED: 'DROMEDARY_ERR_MOCK_NOT_SATISFIED',
 } as const
 
@@ -114,7 +113,6 @@ export const errors = {
   unmarshal: (cause: unknown) => mk(E.UNMARSHAL, `Cannot unmarshal body as JSON: ${messageOf(cause)}`, cause),
   marshal: (cause: unknown) => mk(E.MARSHAL, `Cannot marshal body as JSON: ${messageOf(cause)}`, cause),
   aborted: (reason: string) => mk(E.ABORTED, `Exchange aborted: ${reason}`),
-  unknownMock: (name: string) => mk(E.UNKNOWN_MOCK, `No mock endpoint "mock:${name}" is used by any route`),
   mockNotSatisfied: (name: string, detail: string) =>
     mk(E.MOCK_NOT_SATISFIED, `mock:${name} is not satisfied: ${detail}`),
 } satisfies Record<string, (...args: never[]) => DromedaryError>

@@ -21,13 +21,16 @@ function wake(scheduler: DelayScheduler, s: Sleeper): void {
  */
 export class DelayScheduler {
   readonly #sleepers = new Set<Sleeper>()
+  #closed = false
 
   get size(): number {
     return this.#sleepers.size
   }
 
-  sleep(exchange: DefaultExchange, ms: number): Promise<void> {
+  /** Waits `ms`; rejects at once when the exchange is aborted or the scheduler closed (after NOW). */
+  sleep(exchange: DefaultExchange, ms: number, what = 'delay'): Promise<void> {
     if (exchange.abortReason !== undefined) return Promise.reject(errors.aborted(exchange.abortReason))
+    if (this.#closed) return Promise.reject(errors.shuttingDown(what))
     return new Promise<void>((resolve, reject) => {
       const s: Sleeper = { exchange, resolve, reject, timer: undefined }
       s.timer = setTimeout(wake, ms, this, s)
@@ -40,16 +43,26 @@ export class DelayScheduler {
     this.#sleepers.delete(s)
   }
 
-  /** Cancels the sleeps of aborted exchanges (all when `all`), rejecting them; returns how many. */
+  /**
+   * Cancels the sleeps of aborted exchanges (all when `all`, aborting those exchanges too), rejecting them;
+   * returns how many.
+   */
   cancel(all: boolean): number {
     let n = 0
     for (const s of this.#sleepers) {
       if (!all && s.exchange.abortReason === undefined) continue
       clearTimeout(s.timer)
       this.#sleepers.delete(s)
+      s.exchange.abort('forced shutdown')
       s.reject(errors.aborted(s.exchange.abortReason ?? 'forced shutdown'))
       n++
     }
     return n
+  }
+
+  /** At NOW: cancels every sleep and rejects new ones with DROMEDARY_ERR_SHUTTING_DOWN, so no timer outlives the context. */
+  close(): number {
+    this.#closed = true
+    return this.cancel(true)
   }
 }

@@ -11,14 +11,25 @@ export interface WorkerGroupOptions {
 /** A task queued on a worker group; `owner` counts it as pending while queued. @internal */
 export interface WorkerTask {
   run(): void | Promise<void>
-  /** Called when the task leaves the queue without running (forced stop). */
-  drop(reason: string): void
+  /**
+   * Called when the task leaves the queue without running (forced stop). Returns true when that aborted
+   * work not counted as aborted before (a dropped `asyncTaskData`, an `asyncTask` exchange not yet aborted).
+   */
+  drop(reason: string): boolean
   readonly owner: PendingOwner
+  /**
+   * True when the task carries an exchange already tracked in flight by its owner (`asyncTask`): while
+   * queued it counts as pending instead of in flight, so nothing is counted twice.
+   */
+  readonly tracked: boolean
 }
 
 /** Whoever counts a queued task as pending (its route). @internal */
 export interface PendingOwner {
+  /** Tasks of this owner waiting in a worker queue. */
   asyncPending: number
+  /** Of those, the ones whose exchange is tracked in flight (`asyncTask`); subtracted from in flight. */
+  asyncQueuedInflight: number
   notifyPending(): void
 }
 
@@ -38,9 +49,15 @@ export class WorkerGroup {
         `(worker group ${name})`,
         `workers must be an integer >= 1, got ${options.workers}`,
       )
+    const queueSize = options.queueSize ?? 10_000
+    if (!Number.isInteger(queueSize) || queueSize < 0)
+      throw errors.invalidRoute(
+        `(worker group ${name})`,
+        `queueSize must be an integer >= 0, got ${queueSize}`,
+      )
     this.name = name
     this.workers = options.workers
-    this.queueSize = options.queueSize ?? 10_000
+    this.queueSize = queueSize
   }
 
   get queued(): number {
@@ -53,6 +70,7 @@ export class WorkerGroup {
     if (this.busy < this.workers) return this.#start(task)
     if (this.queued >= this.queueSize) throw errors.queueFull(`worker group ${this.name}`, this.queueSize)
     task.owner.asyncPending++
+    if (task.tracked) task.owner.asyncQueuedInflight++
     this.#queue.push(task)
   }
 
@@ -61,17 +79,23 @@ export class WorkerGroup {
     this.#closed = true
   }
 
-  /** Drops every queued task (forced stop); returns how many. */
-  dropQueued(reason: string): number {
-    const dropped = this.#queue.slice(this.#head)
-    this.#queue = []
+  /**
+   * Drops the queued tasks (of `owner` only, when given) at a forced stop; returns how many were dropped
+   * and how many of them newly aborted work (see `WorkerTask.drop`).
+   */
+  dropQueued(reason: string, owner?: PendingOwner): { dropped: number; aborted: number } {
+    const queued = this.#queue.slice(this.#head)
+    const dropped = owner === undefined ? queued : queued.filter((t) => t.owner === owner)
+    this.#queue = owner === undefined ? [] : queued.filter((t) => t.owner !== owner)
     this.#head = 0
+    let aborted = 0
     for (const t of dropped) {
       t.owner.asyncPending--
-      t.drop(reason)
+      if (t.tracked) t.owner.asyncQueuedInflight--
+      if (t.drop(reason)) aborted++
       t.owner.notifyPending()
     }
-    return dropped.length
+    return { dropped: dropped.length, aborted }
   }
 
   #start(task: WorkerTask): void {
@@ -82,24 +106,32 @@ export class WorkerGroup {
     } catch {
       r = undefined
     }
-    if (r === undefined) this.#next()
+    if (r === undefined) this.busy--
     else r.then(this.#onDone, this.#onDone)
   }
 
-  readonly #onDone = (): void => this.#next()
-
-  #next(): void {
+  readonly #onDone = (): void => {
     this.busy--
-    if (this.#head >= this.#queue.length) return
-    const task = this.#queue[this.#head]!
-    this.#queue[this.#head++] = undefined as never
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head)
-      this.#head = 0
+    this.#drain()
+  }
+
+  // A loop, not recursion: a long run of tasks that finish synchronously must not grow the stack.
+  #drain(): void {
+    while (this.busy < this.workers && this.#head < this.#queue.length) {
+      const task = this.#queue[this.#head]!
+      this.#queue[this.#head++] = undefined as never
+      if (this.#head === this.#queue.length) {
+        this.#queue = []
+        this.#head = 0
+      } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head)
+        this.#head = 0
+      }
+      // Counted in flight by `run` before it leaves pending, so the drain never sees a false zero.
+      this.#start(task)
+      task.owner.asyncPending--
+      if (task.tracked) task.owner.asyncQueuedInflight--
+      task.owner.notifyPending()
     }
-    // Counted in flight by `run` before it leaves pending, so the drain never sees a false zero.
-    this.#start(task)
-    task.owner.asyncPending--
-    task.owner.notifyPending()
   }
 }

@@ -104,6 +104,7 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
   #level: ShutdownLevel = 'running'
   #routeCounter = 0
   #stopping: Promise<ShutdownReport> | undefined
+  #starting: Promise<void> | undefined
   #escalate: () => void = () => undefined
   #escalated = false
   #stopped: { promise: Promise<ShutdownReport>; resolve: (r: ShutdownReport) => void }
@@ -125,7 +126,7 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
       options.metrics ?? {},
       {
         routeIds: () => routes.map((r) => r.id),
-        inflight: (id) => this.#inflight.size(id),
+        inflight: (id) => routes.find((r) => r.id === id)?.inflightCount() ?? 0,
         pending: (id) => routes.find((r) => r.id === id)?.info().pending ?? 0,
       },
       { groups: () => this.#workerGroups.values() },
@@ -283,7 +284,12 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
         if (this.#level === 'shutdown') throw errors.shuttingDown(what)
       },
       dispatchNew: (uri, body, headers) =>
-        this.#producerFor(id, uri).process(route.createExchange(body, headers)),
+        route.dispatch(
+          route.createExchange(body, headers),
+          this.#producerFor(id, uri),
+          `asyncTaskData to ${uri}`,
+        ),
+      recordDropped: () => route.metrics.dropped(1),
       warnOnce: (key, message) => {
         if (this.#warned.has(key)) return
         this.#warned.add(key)
@@ -298,8 +304,17 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
 
   // --- lifecycle ------------------------------------------------------------------------------
 
-  async start(): Promise<void> {
-    this.#lifecycle.to('starting')
+  start(): Promise<void> {
+    try {
+      this.#lifecycle.to('starting')
+    } catch {
+      return Promise.reject(errors.alreadyStarted('start'))
+    }
+    this.#starting = this.#start()
+    return this.#starting
+  }
+
+  async #start(): Promise<void> {
     this.#events.next({ type: 'context-starting' })
     const started: Route[] = []
     try {
@@ -313,6 +328,9 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
     } catch (err) {
       for (const r of started.reverse()) await this.#safely(() => r.consumer.stop({ forced: true }))
       for (const r of started) this.#markStopped(r, true)
+      // Whatever the components opened (connections, servers) is closed again.
+      for (const c of new Set(this.#components.values()))
+        await this.#safely(() => c.close?.({ forced: true }))
       this.#lifecycle.to('stopped')
       throw err
     }
@@ -370,13 +388,12 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
 
   async #runShutdown(forced: boolean, timeoutMs: number | undefined): Promise<ShutdownReport> {
     const status = this.#lifecycle.status
-    if (status === 'starting') {
-      await new Promise<void>((resolve) => {
-        const sub = this.#events.subscribe((e) => {
-          if (e.type === 'context-started') resolve()
-        })
-        void sub
-      })
+    // A stop during start waits for the start to settle; a start that failed already stopped everything.
+    if (status === 'starting') await this.#starting?.catch(() => undefined)
+    if (this.#lifecycle.status === 'stopped') {
+      const report: ShutdownReport = { graceful: true, forced, timedOut: false, durationMs: 0, routes: [] }
+      this.#stopped.resolve(report)
+      return report
     }
     this.#lifecycle.to('stopping')
     const escalated = new Promise<void>((resolve) => {
@@ -396,7 +413,9 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
       await this.#enterNow(this.#nowBudgetMs, true)
       report = { graceful: false, forced: true, timedOut: false, durationMs: 0, routes: [] }
     }
-    // Whatever the strategy did, nothing outlives the context.
+    // Whatever the strategy did, nothing outlives the context: a consumer it left running (a custom strategy,
+    // `shutdownNowOnTimeout: false`) stops taking work now, without aborting what is still in flight (Camel).
+    for (const r of routes) if (r.status !== 'stopped') await this.#safely(() => this.stopConsumer(r, false))
     if (this.#level !== 'shutdown') await this.#enterNow(this.#nowBudgetMs, report.forced)
     for (const r of this.#routes) this.#markStopped(r, report.forced)
     this.#lifecycle.to('stopped')
@@ -452,13 +471,14 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
     this.#events.next({ type: 'shutdown-now', milliseconds, forced })
     const failures: unknown[] = []
     await this.#callListeners(this.#nowListeners, { milliseconds, forced })
+    // Normally every route was drained or force-stopped (dropping its tasks) by now; this is the backstop.
     let dropped = 0
     for (const g of this.#workerGroups.values()) {
       g.close()
-      dropped += g.dropQueued('forced shutdown')
+      dropped += g.dropQueued('shutdown now').dropped
     }
     if (dropped > 0) this.logger.warn({ dropped }, `Dropped ${dropped} queued async tasks at shutdown now`)
-    const cancelled = this.#scheduler.cancel(true)
+    const cancelled = this.#scheduler.close()
     if (cancelled > 0)
       this.logger.warn({ cancelled }, `Cancelled ${cancelled} pending delays at shutdown now`)
     for (const p of this.#producers.values()) {
@@ -505,11 +525,36 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
 
   async stopConsumer(route: Route, forced: boolean): Promise<void> {
     if (route.status === 'stopped') return
-    const pendingBefore = route.pendingCount()
+    const consumerPending = () => route.consumer.pendingExchanges?.() ?? 0
+    const pendingBefore = consumerPending()
     await route.consumer.stop({ forced })
-    if (forced) route.aborted += Math.max(0, pendingBefore - route.pendingCount())
+    if (forced) {
+      const dropped = Math.max(0, pendingBefore - consumerPending())
+      route.aborted += dropped
+      route.metrics.dropped(dropped)
+      this.#dropQueuedTasks(route)
+    }
     await route.consumer.afterShutdown?.()
     this.#markStopped(route, forced)
+  }
+
+  /** A forced stop drops the route's tasks still queued on worker groups, logs how many, counts them aborted. */
+  #dropQueuedTasks(route: Route): void {
+    if (route.asyncPending === 0) return
+    let dropped = 0
+    const groups: string[] = []
+    for (const g of this.#workerGroups.values()) {
+      const r = g.dropQueued('forced shutdown', route)
+      if (r.dropped === 0) continue
+      dropped += r.dropped
+      route.aborted += r.aborted
+      groups.push(g.name)
+    }
+    if (dropped > 0)
+      this.logger.warn(
+        { route: route.id, dropped, groups },
+        `Forced stop of ${route.id} dropped ${dropped} queued async tasks from worker groups [${groups.join(', ')}]`,
+      )
   }
 
   async resumeIntake(route: Route): Promise<void> {

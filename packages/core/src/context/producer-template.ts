@@ -11,18 +11,25 @@ export interface ProducerTemplate {
 
 /** @internal */
 export function createProducerTemplate(producerFor: (uri: string) => Producer): ProducerTemplate {
-  const send = async (
-    uri: string,
-    body: unknown,
-    headers: Record<string, unknown> = {},
-  ): Promise<Exchange> => {
-    const ex = new DefaultExchange('', uri, body, { ...headers })
+  // Not an async function: awaiting a producer that finished synchronously would cost a promise, two
+  // closures and two ticks per send, more than a synchronous direct: route itself (issue 8).
+  const send = (uri: string, body: unknown, headers?: Record<string, unknown>): Promise<Exchange> => {
+    const ex = new DefaultExchange('', uri, body, headers === undefined ? {} : { ...headers })
+    let r: void | Promise<void>
     try {
-      await producerFor(uri).process(ex)
+      r = producerFor(uri).process(ex)
     } catch (err) {
       ex.exception = err
+      return Promise.resolve(ex)
     }
-    return ex
+    if (r === undefined) return Promise.resolve(ex)
+    return Promise.resolve(r).then(
+      () => ex,
+      (err: unknown) => {
+        ex.exception = err
+        return ex
+      },
+    )
   }
   return {
     send,

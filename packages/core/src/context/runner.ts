@@ -33,15 +33,22 @@ export async function runContext(ctx: Runnable, options: RunOptions = {}): Promi
       void ctx.forceStop()
     }
   }
+  // Like a server, run() holds the process open until stopped, even when no route owns a socket or timer
+  // (direct/seda only); signal handlers alone do not keep Node's event loop alive.
+  const keepAlive = setInterval(() => undefined, 2 ** 30)
+  const release = () => {
+    clearInterval(keepAlive)
+    for (const s of signals) process.off(s, onSignal)
+  }
   for (const s of signals) process.on(s, onSignal)
   try {
     await ctx.start()
   } catch (err) {
-    for (const s of signals) process.off(s, onSignal)
+    release()
     throw err
   }
   const report = await ctx.whenStopped()
-  for (const s of signals) process.off(s, onSignal)
+  release()
   if (exit) process.exit(report.forced ? 1 : 0)
   return report
 }

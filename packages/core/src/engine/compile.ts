@@ -23,9 +23,30 @@ export interface CompileHost {
   emitEvent(type: string, key: string, value: unknown): void
   /** Rejects async work once shutdown is at NOW. */
   assertAcceptingAsync(what: string): void
-  /** Hands an exchange (or new data) to the route consuming `uri` outside this run; tracked there. */
+  /** Sends new data to `uri` as a new exchange of this route, tracked in flight here until done. */
   dispatchNew(uri: string, body: unknown, headers: Record<string, unknown>): void | Promise<void>
+  /** Counts a queued task a forced stop dropped before it ran as `aborted` in the route metrics. */
+  recordDropped(): void
   warnOnce(key: string, message: string): void
+}
+
+/** Kamailio's maximum for `async_ms_sleep` / `async_ms_route`; longer waits are allowed but warned about. */
+const KAMAILIO_MAX_MS = 30_000
+
+// A suspending step frees the consumer slot the exchange holds (seda), as Kamailio frees the SIP worker.
+function suspend(ex: DefaultExchange): void {
+  const slot = ex.slot
+  if (slot !== undefined) slot.release(ex)
+}
+
+function checkDelay(host: CompileHost, nodeId: string, what: string, ms: number): void {
+  if (!Number.isFinite(ms) || ms < 0)
+    throw errors.invalidRoute(host.routeId, `${what} needs a delay >= 0 ms, got ${ms}`)
+  if (ms > KAMAILIO_MAX_MS)
+    host.warnOnce(
+      `${host.routeId}:${nodeId}`,
+      `Route ${host.routeId}: ${what} of ${ms} ms at ${nodeId} exceeds Kamailio's ${KAMAILIO_MAX_MS} ms maximum; allowed, but a graceful shutdown waits for it`,
+    )
 }
 
 /** Compiles step definitions into a pipeline; node ids are numbered per route (`process1`, `to2`). @internal */
@@ -37,6 +58,7 @@ export function compilePipeline(
   return new Pipeline(
     defs.map((d) => compileStep(d, host, `${d.kind}${++counter.n}`, counter)),
     host.errorHandler,
+    host.routeId,
   )
 }
 
@@ -182,13 +204,33 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       const fn = def.fn as Fn
       const branch = compilePipeline(def.steps, host, counter)
       const parallel = def.parallel
-      const runAll = async (ex: DefaultExchange, items: Iterable<unknown>): Promise<unknown> => {
-        const parts = Array.from(items, (item) => copyOf(ex, item))
-        if (parallel) await Promise.all(parts.map(async (p) => branch.run(p)))
-        else for (const p of parts) await branch.run(p)
+      // A part's failure already went through the error handler inside the branch: like `choice`, the parent
+      // takes the failure over and stops, instead of handling (and redelivering) it a second time.
+      const outcome = (ex: DefaultExchange, parts: readonly DefaultExchange[]): StepResult => {
         const failed = parts.find((p) => p.exception !== undefined)
-        if (failed !== undefined) throw failed.exception
-        return undefined
+        if (failed === undefined) return undefined
+        ex.exception = failed.exception
+        return STOP
+      }
+      const runRest = async (
+        ex: DefaultExchange,
+        parts: readonly DefaultExchange[],
+        next: number,
+        pending: Promise<void>,
+      ): Promise<unknown> => {
+        await pending
+        for (let i = next; i < parts.length; i++) await branch.run(parts[i]!)
+        return outcome(ex, parts)
+      }
+      // Sequential parts that all run synchronously cost no promise.
+      const runAll = (ex: DefaultExchange, items: Iterable<unknown>): StepResult => {
+        const parts = Array.from(items, (item) => copyOf(ex, item))
+        if (parallel) return Promise.all(parts.map(async (p) => branch.run(p))).then(() => outcome(ex, parts))
+        for (let i = 0; i < parts.length; i++) {
+          const r = branch.run(parts[i]!)
+          if (r !== undefined) return runRest(ex, parts, i + 1, r)
+        }
+        return outcome(ex, parts)
       }
       return {
         nodeId,
@@ -226,12 +268,28 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
     }
     case 'multicast': {
       const producers = def.uris.map((u) => host.producerFor(u))
+      const sendRest = async (
+        ex: DefaultExchange,
+        copy: DefaultExchange,
+        pending: Promise<void>,
+        next: number,
+      ): Promise<void> => {
+        await pending
+        if (copy.exception !== undefined) throw copy.exception
+        for (let i = next; i < producers.length; i++) {
+          const c = copyOf(ex, ex.message.body)
+          await producers[i]!.process(c)
+          if (c.exception !== undefined) throw c.exception
+        }
+      }
       return {
         nodeId,
-        async run(ex) {
-          for (const p of producers) {
+        // Targets that all answer synchronously cost no promise.
+        run(ex) {
+          for (let i = 0; i < producers.length; i++) {
             const copy = copyOf(ex, ex.message.body)
-            await p.process(copy)
+            const r = producers[i]!.process(copy)
+            if (r !== undefined) return sendRest(ex, copy, r, i + 1)
             if (copy.exception !== undefined) throw copy.exception
           }
         },
@@ -286,20 +344,38 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
     case 'delay': {
       const { ms } = def
       const { scheduler } = host
-      return { nodeId, run: (ex) => scheduler.sleep(ex, ms) }
+      if (typeof ms !== 'number') {
+        // Computed per exchange (a leaky-bucket shaper): zero or less (or not a number) continues at once.
+        const fn = ms as (ex: DefaultExchange) => number
+        return {
+          nodeId,
+          run(ex) {
+            const wait = fn(ex)
+            if (!(wait > 0)) return
+            if (wait > KAMAILIO_MAX_MS) checkDelay(host, nodeId, 'delay', wait)
+            const p = scheduler.sleep(ex, wait)
+            suspend(ex)
+            return p
+          },
+        }
+      }
+      checkDelay(host, nodeId, 'delay', ms)
+      return {
+        nodeId,
+        run(ex) {
+          const p = scheduler.sleep(ex, ms)
+          suspend(ex)
+          return p
+        },
+      }
     }
     case 'asyncRoute': {
       const producer = host.producerFor(def.uri)
       const { delayMs } = def
-      if (delayMs > 30_000)
-        host.warnOnce(
-          `asyncRoute:${nodeId}`,
-          `Route ${host.routeId}: asyncRoute delay of ${delayMs} ms exceeds Kamailio's 30000 ms maximum; allowed, but long suspensions hold shutdown`,
-        )
+      checkDelay(host, nodeId, 'asyncRoute', delayMs)
       const { scheduler } = host
       const resume = async (ex: DefaultExchange): Promise<typeof STOP> => {
-        host.assertAcceptingAsync('asyncRoute')
-        if (delayMs > 0) await scheduler.sleep(ex, delayMs)
+        if (delayMs > 0) await scheduler.sleep(ex, delayMs, 'asyncRoute')
         await producer.process(ex)
         // The target route's failure is the exchange's failure; its own handler already ran.
         if (ex.exception !== undefined) {
@@ -309,7 +385,15 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         }
         return STOP
       }
-      return { nodeId, run: resume }
+      return {
+        nodeId,
+        run(ex) {
+          host.assertAcceptingAsync('asyncRoute')
+          const p = resume(ex)
+          suspend(ex)
+          return p
+        },
+      }
     }
     case 'asyncTask': {
       const producer = host.producerFor(def.uri)
@@ -319,42 +403,59 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         nodeId,
         run(ex) {
           host.assertAcceptingAsync('asyncTask')
-          return new Promise<unknown>((resolve, reject) => {
+          const p = new Promise<unknown>((resolve, reject) => {
             group.submit({
               owner,
+              tracked: true,
               run() {
-                const r = producer.process(ex)
-                if (isThenable(r)) return Promise.resolve(r).then(() => resolve(STOP), reject)
-                resolve(STOP)
+                if (ex.abortReason !== undefined) return reject(errors.aborted(ex.abortReason))
+                let r: void | Promise<void>
+                try {
+                  r = producer.process(ex)
+                } catch (err) {
+                  return reject(err)
+                }
+                if (r === undefined) return resolve(STOP)
+                return r.then(() => resolve(STOP), reject)
               },
               drop(reason) {
-                ex.abort(reason)
+                const fresh = ex.abort(reason)
                 reject(errors.aborted(reason))
+                return fresh
               },
             })
           })
+          suspend(ex)
+          return p
         },
       }
     }
     case 'asyncTaskData': {
       const { uri } = def
-      host.producerFor(uri) // validates the URI at start
+      host.producerFor(uri) // validates the URI at addRoutes
       const fn = def.fn as Fn
       const group = host.workerGroup(def.group)
       const owner = host.pendingOwner
       const { logger, routeId } = host
+      const submit = (data: unknown): void =>
+        group.submit({
+          owner,
+          tracked: false,
+          run: () => host.dispatchNew(uri, data, {}),
+          drop(reason) {
+            logger.debug({ route: routeId }, `asyncTaskData for ${uri} dropped: ${reason}`)
+            host.recordDropped()
+            return true
+          },
+        })
       return {
         nodeId,
         run(ex) {
           host.assertAcceptingAsync('asyncTaskData')
           const data = fn(ex)
-          group.submit({
-            owner,
-            run: () => host.dispatchNew(uri, data, {}),
-            drop(reason) {
-              logger.debug({ route: routeId }, `asyncTaskData for ${uri} dropped: ${reason}`)
-            },
-          })
+          // The caller is not suspended; it only waits when the data itself is a promise.
+          if (isThenable(data)) return Promise.resolve(data).then(submit)
+          submit(data)
         },
       }
     }
@@ -364,7 +465,10 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       return {
         nodeId,
         run(ex) {
-          host.emitEvent(type, key, fn(ex))
+          host.assertAcceptingAsync('emitEvent')
+          const value = fn(ex)
+          if (isThenable(value)) return Promise.resolve(value).then((v) => host.emitEvent(type, key, v))
+          host.emitEvent(type, key, value)
         },
       }
     }

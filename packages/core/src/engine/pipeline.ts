@@ -11,40 +11,60 @@ import { isThenable, STOP, type Step } from './step.js'
 export class Pipeline {
   readonly steps: readonly Step[]
   readonly #errors: ErrorHandler
+  readonly #routeId: string
 
-  constructor(steps: readonly Step[], errors: ErrorHandler) {
+  constructor(steps: readonly Step[], errors: ErrorHandler, routeId: string) {
     this.steps = steps
     this.#errors = errors
+    this.#routeId = routeId
   }
 
   run(exchange: DefaultExchange, from = 0): void | Promise<void> {
     const steps = this.steps
     for (let i = from; i < steps.length; i++) {
-      const step = steps[i]!
-      let result: unknown
-      try {
-        result = step.run(exchange)
-      } catch (err) {
-        result = this.#errors.handle(exchange, step, err)
-      }
+      const result = this.#call(exchange, steps[i]!)
       if (result === undefined) continue
       if (result === STOP) return
       if (isThenable(result)) return this.#resume(exchange, i, result)
     }
   }
 
-  async #resume(exchange: DefaultExchange, index: number, pending: PromiseLike<unknown>): Promise<void> {
-    const step = this.steps[index]!
-    // Only now is the exchange observable from outside, so only now do we note where it waits.
-    exchange.nodeId = step.nodeId
-    exchange.nodeSince = Date.now()
-    let result: unknown
+  #call(exchange: DefaultExchange, step: Step): unknown {
     try {
-      result = await pending
+      return step.run(exchange)
     } catch (err) {
-      result = await this.#errors.handle(exchange, step, err)
+      return this.#errors.handle(exchange, step, err)
     }
-    if (result === STOP) return
-    return this.run(exchange, index + 1)
+  }
+
+  // The one async continuation of a run: every later async step is awaited in this loop. (Calling `run` again
+  // from here would start a new continuation per async step, each adopted by the previous one's promise:
+  // three extra promises and ticks per step, issue 8.)
+  async #resume(exchange: DefaultExchange, index: number, pending: PromiseLike<unknown>): Promise<void> {
+    const steps = this.steps
+    for (;;) {
+      const step = steps[index]!
+      // Only now is the exchange observable from outside, so only now do we note where it waits. A `to` that
+      // went async inside a direct: call must not overwrite the called route's step (the exchange is there).
+      if (exchange.atRouteId === this.#routeId) {
+        exchange.nodeId = step.nodeId
+        exchange.nodeSince = Date.now()
+      }
+      let result: unknown
+      try {
+        result = await pending
+      } catch (err) {
+        result = await this.#errors.handle(exchange, step, err)
+      }
+      if (result === STOP) return
+      let next: PromiseLike<unknown> | undefined
+      while (next === undefined && ++index < steps.length) {
+        const r = this.#call(exchange, steps[index]!)
+        if (r === STOP) return
+        if (r !== undefined && isThenable(r)) next = r
+      }
+      if (next === undefined) return
+      pending = next
+    }
   }
 }

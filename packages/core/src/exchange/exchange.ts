@@ -1,5 +1,14 @@
 import { nextExchangeId } from './ids.js'
 
+/**
+ * A consumer's concurrency slot held by an exchange. A suspending step (`delay`, `asyncRoute`, `asyncTask`)
+ * releases it, so the consumer can take the next message while this one waits (Kamailio `t_suspend`).
+ * @internal
+ */
+export interface SuspendSlot {
+  release(exchange: DefaultExchange): void
+}
+
 /** Body and headers of an exchange. */
 export interface Message<TBody = unknown> {
   body: TBody
@@ -41,6 +50,8 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
   tracked = false
   /** Set once aborted; the reason string. */
   abortReason: string | undefined = undefined
+  /** The consumer slot this exchange holds until it completes or suspends (seda). */
+  slot: SuspendSlot | undefined = undefined
   #properties: Map<string, unknown> | undefined = undefined
   #controller: AbortController | undefined = undefined
 

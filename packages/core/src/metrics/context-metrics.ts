@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
 import type { CounterMetric, GaugeMetric, MetricsFactory } from '../spi/metrics.js'
+import { DurationHistogram, RouteSeries } from './route-series.js'
 
 /** The prom-client Registry type, re-exported so no other folder imports prom-client. */
 export type MetricsRegistry = Registry
@@ -17,6 +18,8 @@ export interface RouteMetrics {
   completed(seconds: number): void
   failed(seconds: number): void
   aborted(seconds: number): void
+  /** Work a forced stop dropped before it started (queued seda messages, worker tasks): `aborted`, no duration. */
+  dropped(count: number): void
   up(value: 0 | 1): void
 }
 
@@ -32,7 +35,7 @@ export interface WorkerGroupSampler {
   groups(): Iterable<{ readonly name: string; readonly queued: number; readonly busy: number }>
 }
 
-const NOOP_ROUTE: RouteMetrics = { completed() {}, failed() {}, aborted() {}, up() {} }
+const NOOP_ROUTE: RouteMetrics = { completed() {}, failed() {}, aborted() {}, dropped() {}, up() {} }
 
 /** The core metrics of SPEC §8 in one registry. @internal */
 export class ContextMetrics {
@@ -41,7 +44,10 @@ export class ContextMetrics {
   readonly #context: string
   readonly #prefix: string
   readonly #exchanges: Counter<'context' | 'route' | 'outcome'> | undefined
-  readonly #duration: Histogram<'context' | 'route'> | undefined
+  readonly #duration: DurationHistogram | undefined
+  /** Per-route outcomes and durations; the hot path adds to these, scrapes read them. */
+  readonly #series: RouteSeries[] = []
+  readonly #flushes: Array<() => void> = []
   readonly #routeUp: Gauge<'context' | 'route'> | undefined
   readonly #level: Gauge<'context'> | undefined
   readonly #shutdownDuration: Gauge<'context'> | undefined
@@ -64,11 +70,16 @@ export class ContextMetrics {
     const p = (this.#prefix = options.prefix ?? 'dromedary_')
     this.registry = registry
     const registers = [registry]
+    const flushes = this.#flushes
     this.#exchanges = new Counter({
       name: `${p}exchanges_total`,
       help: 'Exchanges finished, by outcome (completed, failed, aborted)',
       labelNames: ['context', 'route', 'outcome'] as const,
       registers,
+      // Outcomes are counted in plain numbers per route and handed over when scraped (see RouteSeries).
+      collect() {
+        for (const flush of flushes) flush()
+      },
     })
     new Gauge({
       name: `${p}exchanges_inflight`,
@@ -88,13 +99,12 @@ export class ContextMetrics {
         for (const route of sampler.routeIds()) this.set({ context, route }, sampler.pending(route))
       },
     })
-    this.#duration = new Histogram({
-      name: `${p}exchange_duration_seconds`,
-      help: 'Time from exchange creation to completion',
-      labelNames: ['context', 'route'] as const,
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
-      registers,
-    })
+    this.#duration = new DurationHistogram(
+      `${p}exchange_duration_seconds`,
+      'Time from exchange creation to completion',
+      this.#series,
+    )
+    registry.registerMetric(this.#duration.asMetric())
     this.#routeUp = new Gauge({
       name: `${p}route_up`,
       help: '1 when the route is started, 0 otherwise',
@@ -139,15 +149,27 @@ export class ContextMetrics {
         for (const g of workers.groups()) this.set({ group: g.name }, g.busy)
       },
     })
+    // Bound counter children of the factory's counters add up in plain numbers, handed to prom-client when
+    // scraped (as RouteSeries does for the core series): a prom-client `inc` hashes its label set each time.
+    const batches = new Map<unknown, CounterBatch>()
     this.factory = {
       counter: <L extends string>(name: string, help: string, labelNames: readonly L[]): CounterMetric<L> => {
-        const c =
-          existing(registry, `${p}${name}`) ??
-          new Counter({ name: `${p}${name}`, help, labelNames, registers })
+        let c = existing(registry, `${p}${name}`)
+        if (c === undefined) {
+          const batch = new CounterBatch()
+          c = new Counter({ name: `${p}${name}`, help, labelNames, registers, collect: () => batch.flush() })
+          batches.set(c, batch)
+        }
         const counter = c as Counter<L>
+        const batch = batches.get(counter)
         return {
           inc: (labels, value = 1) => counter.inc(labels as never, value),
-          labels: (labels) => counter.labels(labels as never),
+          labels: (labels) =>
+            batch === undefined
+              ? counter.labels(labels as never)
+              : batch.child(labelNames.map((n) => labels[n]).join('\u0000'), () =>
+                  counter.labels(labels as never),
+                ),
         }
       },
       gauge: <L extends string>(name: string, help: string, labelNames: readonly L[]): GaugeMetric<L> => {
@@ -176,22 +198,31 @@ export class ContextMetrics {
     completed.inc(0)
     failed.inc(0)
     aborted.inc(0)
-    dur.zero({ context, route })
-    const d = dur.labels({ context, route })
+    const series = new RouteSeries(context, route)
+    this.#series.push(series)
+    this.#flushes.push(() => {
+      completed.inc(series.completed)
+      failed.inc(series.failed)
+      aborted.inc(series.aborted)
+      series.completed = series.failed = series.aborted = 0
+    })
     const u = up.labels({ context, route })
     u.set(0)
     return {
       completed(s) {
-        completed.inc()
-        d.observe(s)
+        series.completed++
+        series.observe(s)
       },
       failed(s) {
-        failed.inc()
-        d.observe(s)
+        series.failed++
+        series.observe(s)
       },
       aborted(s) {
-        aborted.inc()
-        d.observe(s)
+        series.aborted++
+        series.observe(s)
+      },
+      dropped(n) {
+        if (n > 0) series.aborted += n
       },
       up(v) {
         u.set(v)
@@ -206,6 +237,42 @@ export class ContextMetrics {
   shutdownFinished(seconds: number, forced: boolean): void {
     this.#shutdownDuration?.set({ context: this.#context }, seconds)
     if (forced) this.#forced?.inc({ context: this.#context })
+  }
+}
+
+/** The bound children of one counter, one per label set, whose increments wait for the next scrape. */
+class CounterBatch {
+  readonly #children = new Map<string, BatchedChild>()
+
+  child(key: string, bind: () => { inc(value?: number): void }): { inc(value?: number): void } {
+    let c = this.#children.get(key)
+    if (c === undefined) this.#children.set(key, (c = new BatchedChild(bind())))
+    return c
+  }
+
+  flush(): void {
+    for (const c of this.#children.values()) c.flush()
+  }
+}
+
+class BatchedChild {
+  readonly #bound: { inc(value?: number): void }
+  #pending = 0
+
+  constructor(bound: { inc(value?: number): void }) {
+    this.#bound = bound
+  }
+
+  inc(value = 1): void {
+    // Zero creates the series at once; a bad value throws at the caller, as prom-client would.
+    if (value > 0 && Number.isFinite(value)) this.#pending += value
+    else this.#bound.inc(value)
+  }
+
+  flush(): void {
+    if (this.#pending === 0) return
+    this.#bound.inc(this.#pending)
+    this.#pending = 0
   }
 }
 

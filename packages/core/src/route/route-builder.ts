@@ -158,9 +158,12 @@ export class RouteBuilder<TBody> {
     return this.#add({ kind: 'throttle', count, perMs }) as this
   }
 
-  /** Non-blocking wait (Kamailio `async_ms_sleep`); the exchange stays in flight. */
-  delay(ms: number): this {
-    return this.#add({ kind: 'delay', ms }) as this
+  /**
+   * Non-blocking wait (Kamailio `async_ms_sleep`); the exchange stays in flight. `ms` may be computed per
+   * exchange (seed 003's leaky-bucket shaper sleeps a per-key delay); zero or less continues at once.
+   */
+  delay(ms: number | ((exchange: Exchange<TBody>) => number)): this {
+    return this.#add({ kind: 'delay', ms: typeof ms === 'number' ? ms : asFn(ms) }) as this
   }
 
   /** Suspends the exchange and continues it in the route consuming `uri` after `delayMs`; what follows is skipped. */

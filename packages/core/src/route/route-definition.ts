@@ -60,7 +60,7 @@ export type StepDefinition =
   | { readonly kind: 'marshal'; readonly format: 'json' }
   | { readonly kind: 'unmarshal'; readonly format: 'json' }
   | { readonly kind: 'throttle'; readonly count: number; readonly perMs: number }
-  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'delay'; readonly ms: number | AnyFn }
   | { readonly kind: 'asyncRoute'; readonly uri: string; readonly delayMs: number }
   | { readonly kind: 'asyncTask'; readonly uri: string; readonly group: string }
   | { readonly kind: 'asyncTaskData'; readonly uri: string; readonly fn: AnyFn; readonly group: string }

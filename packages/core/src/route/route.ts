@@ -4,7 +4,14 @@ import type { Pipeline } from '../engine/pipeline.js'
 import { DefaultExchange, type Exchange } from '../exchange/exchange.js'
 import type { DefaultInflightRepository, RouteInflight } from '../inflight/inflight-repository.js'
 import type { RouteMetrics } from '../metrics/context-metrics.js'
-import type { Consumer, ConsumerHost, ShutdownLevel, ShutdownRunningTask } from '../spi/component.js'
+import { messageOf } from '../errors.js'
+import type {
+  Consumer,
+  ConsumerHost,
+  Producer,
+  ShutdownLevel,
+  ShutdownRunningTask,
+} from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
 import type { RouteDefinition } from './route-definition.js'
 
@@ -40,8 +47,10 @@ export class Route implements ConsumerHost, PendingOwner {
   readonly startupOrder: number
   readonly definition: RouteDefinition
   status: RouteStatus = 'stopped'
-  /** Exchanges queued on worker groups by this route (pending). */
+  /** Tasks queued on worker groups by this route (pending). */
   asyncPending = 0
+  /** Of those, `asyncTask` exchanges (tracked in flight) waiting for a worker: counted pending, not in flight. */
+  asyncQueuedInflight = 0
   /** Exchanges a forced stop aborted or dropped. */
   aborted = 0
   consumer!: Consumer
@@ -91,10 +100,10 @@ export class Route implements ConsumerHost, PendingOwner {
     const ex = exchange as DefaultExchange
     const nested = ex.tracked
     const previousRoute = ex.atRouteId
-    if (nested) {
-      ex.atRouteId = this.id
-      this.#ctx.inflight.enterRoute(this.#counter)
-    } else {
+    // Also when first tracked: an exchange from a ProducerTemplate (fromRouteId '') is in this route now.
+    ex.atRouteId = this.id
+    if (nested) this.#ctx.inflight.enterRoute(this.#counter)
+    else {
       ex.tracked = true
       this.#ctx.inflight.add(ex, this.#counter)
     }
@@ -128,6 +137,38 @@ export class Route implements ConsumerHost, PendingOwner {
     if (this.#drainWaiters.length > 0) this.#checkDrained()
   }
 
+  /**
+   * Runs a new exchange of this route through `producer` outside any pipeline (`asyncTaskData`): in flight
+   * here until the producer is done, its outcome recorded like any other exchange of the route. A failure
+   * nobody handled is logged, as there is no caller to see it.
+   */
+  dispatch(exchange: Exchange, producer: Producer, what: string): void | Promise<void> {
+    const ex = exchange as DefaultExchange
+    ex.tracked = true
+    this.#ctx.inflight.add(ex, this.#counter)
+    let r: void | Promise<void> = undefined
+    try {
+      r = producer.process(ex)
+    } catch (err) {
+      ex.exception = err
+    }
+    if (r === undefined) return this.#dispatched(ex, what)
+    return r.then(
+      () => this.#dispatched(ex, what),
+      (err: unknown) => {
+        ex.exception = err
+        this.#dispatched(ex, what)
+      },
+    )
+  }
+
+  #dispatched(ex: DefaultExchange, what: string): void {
+    this.#done(ex, false, this.id)
+    const err = ex.exception
+    if (err !== undefined && ex.abortReason === undefined)
+      this.#ctx.logger.warn({ route: this.id, exchangeId: ex.id, err }, `${what} failed: ${messageOf(err)}`)
+  }
+
   wasAborted(exchange: Exchange): boolean {
     return (exchange as DefaultExchange).abortReason !== undefined
   }
@@ -139,7 +180,7 @@ export class Route implements ConsumerHost, PendingOwner {
   // --- shutdown support -----------------------------------------------------------------------
 
   inflightCount(): number {
-    return this.#counter.count
+    return this.#counter.count - this.asyncQueuedInflight
   }
 
   pendingCount(): number {

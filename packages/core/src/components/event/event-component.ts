@@ -29,7 +29,9 @@ export class EventBus {
             const detach = (): void => {
               this.#consumers.get(name)?.delete(host)
             }
-            return { start: attach, resume: attach, stop: detach, suspend: detach, prepareShutdown: detach }
+            // Like direct and seda, an internal endpoint: it keeps taking events while the routes that emit
+            // them drain, and detaches only when stopped.
+            return { start: attach, resume: attach, stop: detach, suspend: detach }
           },
           createProducer: () => ({
             process: (ex) => {

@@ -38,7 +38,8 @@ export class DefaultMockEndpoint implements MockEndpoint {
   }
 
   receive(exchange: Exchange): void {
-    this.#received.push(exchange)
+    // A snapshot, as Camel's MockEndpoint copies: later steps of the route must not change what arrived.
+    this.#received.push(snapshot(exchange))
     const w = this.#waiters
     this.#waiters = []
     for (const f of w) f()
@@ -91,5 +92,18 @@ export class DefaultMockEndpoint implements MockEndpoint {
     this.#received = []
     this.#count = undefined
     this.#bodies = undefined
+  }
+}
+
+function snapshot(ex: Exchange): Exchange {
+  return {
+    id: ex.id,
+    fromRouteId: ex.fromRouteId,
+    fromUri: ex.fromUri,
+    createdAt: ex.createdAt,
+    message: { body: ex.message.body, headers: { ...ex.message.headers } },
+    properties: new Map(ex.properties),
+    ...(ex.exception === undefined ? {} : { exception: ex.exception }),
+    signal: ex.signal,
   }
 }

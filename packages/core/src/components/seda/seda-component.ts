@@ -1,5 +1,5 @@
 import { errors } from '../../errors.js'
-import type { Exchange } from '../../exchange/exchange.js'
+import type { DefaultExchange, Exchange, SuspendSlot } from '../../exchange/exchange.js'
 import type {
   Component,
   Consumer,
@@ -69,7 +69,7 @@ class SedaProducer implements Producer {
  * Pulls from the queue with up to `concurrentConsumers` exchanges at once. ShutdownAware: pending = queue
  * length; it always defers, because an in-memory queue cannot hand work back (Camel semantics).
  */
-class SedaConsumer implements Consumer {
+class SedaConsumer implements Consumer, SuspendSlot {
   readonly #queue: SedaQueue
   readonly #host: ConsumerHost
   readonly #concurrency: number
@@ -88,8 +88,22 @@ class SedaConsumer implements Consumer {
     this.#pull()
   }
 
-  readonly #onDone = (): void => {
+  /** A suspending step (delay, asyncRoute, asyncTask) frees the slot while the exchange waits. */
+  release(exchange: DefaultExchange): void {
+    if (exchange.slot !== this) return
+    exchange.slot = undefined
     this.#running--
+    this.wake()
+  }
+
+  #done(exchange: DefaultExchange): void {
+    if (exchange.slot !== this) return
+    exchange.slot = undefined
+    this.#running--
+  }
+
+  #doneAndPull(exchange: DefaultExchange): void {
+    this.#done(exchange)
     this.#pull()
   }
 
@@ -113,9 +127,14 @@ class SedaConsumer implements Consumer {
       if (m === undefined) return
       q.taken()
       this.#running++
-      const r = this.#host.process(this.#host.createExchange(m.body, m.headers))
-      if (r === undefined) this.#running--
-      else r.then(this.#onDone, this.#onDone)
+      const ex = this.#host.createExchange(m.body, m.headers) as DefaultExchange
+      ex.slot = this
+      const r = this.#host.process(ex)
+      if (r === undefined) this.#done(ex)
+      else {
+        const done = () => this.#doneAndPull(ex)
+        r.then(done, done)
+      }
     }
   }
 
@@ -129,6 +148,11 @@ class SedaConsumer implements Consumer {
 
   pendingExchanges(): number {
     return this.#queue.messages.length
+  }
+
+  /** Graceful: keeps pulling, as it defers and drains. Forced: takes nothing more from the queue. */
+  prepareShutdown(options: { forced: boolean }): void {
+    if (options.forced) this.#active = false
   }
 
   deferShutdown(): boolean {

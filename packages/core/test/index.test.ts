@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import * as core from '@dromedary/core'
+
+describe('@dromedary/core public API', () => {
+  it('exports exactly these runtime values', () => {
+    // Adding or removing a runtime export is an API change: update this list on purpose, with its JSDoc.
+    expect(Object.keys(core).sort()).toEqual([
+      'ChoiceBuilder',
+      'CoreErrorCodes',
+      'DefaultShutdownStrategy',
+      'DromedaryError',
+      'REDELIVERY_COUNTER',
+      'RouteBuilder',
+      'createContext',
+      'describeEndpoint',
+      'formatInflightExchange',
+      'isDromedaryError',
+    ])
+  })
+
+  it('re-exports nothing wholesale from index.ts', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const source = await readFile(new URL('../src/index.ts', import.meta.url), 'utf8')
+    expect(source).not.toMatch(/export \*/)
+  })
+})
