@@ -36,7 +36,11 @@ export class App {
         this.#exit = { code, signal }
         live.delete(this)
         for (const w of this.#waiters.splice(0))
-          w.reject(new Error(`${fixture} (pid ${this.pid}) exited with ${signal ?? `code ${code}`}; see ${this.logFile}`))
+          w.reject(
+            new Error(
+              `${fixture} (pid ${this.pid}) exited with ${signal ?? `code ${code}`}; see ${this.logFile}`,
+            ),
+          )
         resolve(this.#exit)
       })
     })
@@ -66,7 +70,11 @@ export class App {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter)
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for "${type}" from ${this.pid}; see ${this.logFile}`))
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for "${type}" from ${this.pid}; see ${this.logFile}`,
+          ),
+        )
       }, timeoutMs)
       const waiter = {
         type,
@@ -86,6 +94,11 @@ export class App {
   async terminate(graceMs = 30_000) {
     if (!this.running) return this.#exit
     this.signal('SIGTERM')
+    return this.#awaitExit(graceMs)
+  }
+
+  /** Waits for the exit; SIGKILLs it if it is still there after `graceMs`. */
+  async waitExit(graceMs = 30_000) {
     return this.#awaitExit(graceMs)
   }
 

@@ -29,7 +29,7 @@ export async function runContext(ctx: Runnable, options: RunOptions = {}): Promi
       ctx.logger.info({ signal }, `Received ${signal}: starting graceful shutdown (send it again to force)`)
       void ctx.stop()
     } else {
-      ctx.logger.warn({ signal }, `Received ${signal} again: forcing shutdown now`)
+      ctx.logger.warn({ signal }, `Received ${signal} (second signal): forcing shutdown now`)
       void ctx.forceStop()
     }
   }

@@ -37,8 +37,10 @@ export class ErrorHandler {
       exchange.exception = err
       return STOP
     }
-    if (clause.options.maximumRedeliveries > 0 && this.#host.mayRedeliver())
+    if (clause.options.maximumRedeliveries > 0) {
+      if (!this.#host.mayRedeliver()) return handBack(exchange, err)
       return this.#redeliver(exchange, step, err, clause)
+    }
     return this.#exhausted(exchange, err, clause)
   }
 
@@ -52,7 +54,8 @@ export class ErrorHandler {
     let err = firstErr
     let delay = redeliveryDelayMs
     for (let attempt = 1; attempt <= maximumRedeliveries; attempt++) {
-      if (exchange.abortReason !== undefined || !this.#host.mayRedeliver()) break
+      if (exchange.abortReason !== undefined) break
+      if (!this.#host.mayRedeliver()) return handBack(exchange, err)
       try {
         if (delay > 0) await this.#host.sleep(exchange, delay)
       } catch (abortErr) {
@@ -107,4 +110,14 @@ export class ErrorHandler {
     }
     return undefined
   }
+}
+
+/**
+ * Shutdown is past NOTICE and the exchange still had redeliveries left: rather than dead-letter it early, end
+ * it as aborted so its consumer hands the message back (AMQP requeue) for the next instance to retry.
+ */
+function handBack(exchange: DefaultExchange, err: unknown): typeof STOP {
+  exchange.abort('shutdown: redeliveries left')
+  exchange.exception = err
+  return STOP
 }

@@ -94,7 +94,7 @@ describe('run() in a child process', () => {
     expect(performance.now() - secondSignal).toBeLessThan(3000)
     expect(child.messages()).toEqual(
       expect.arrayContaining([
-        'Received SIGTERM again: forcing shutdown now',
+        'Received SIGTERM (second signal): forcing shutdown now',
         'Forced shutdown requested while draining: forcing the remaining routes now',
         'Forced stopped work (seda://work)',
       ]),

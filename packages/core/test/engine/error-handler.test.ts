@@ -437,3 +437,45 @@ describe('errors across direct calls', () => {
     expect(ctx.mock('after').receivedExchanges).toHaveLength(1)
   })
 })
+
+describe('redelivery during shutdown', () => {
+  it('hands an exchange with redeliveries left back (aborted) once shutdown is past NOTICE, instead of dead-lettering it', async () => {
+    const step = flaky(10)
+    const ctx = newContext()
+    ctx.addRoutes((r) =>
+      r
+        .from('seda:work')
+        .routeId('work')
+        .onException({ maximumRedeliveries: 5, redeliveryDelayMs: 50, to: 'mock:dead' })
+        .process(step.fn),
+    )
+    await ctx.start()
+    await ctx.producer().send('seda:work', 'job')
+    await vi.waitFor(() => expect(step.seen.length).toBeGreaterThanOrEqual(1))
+    const report = await ctx.stop({ timeoutMs: 5000 })
+    expect(report.graceful).toBe(true)
+    expect(step.seen.length).toBeLessThan(6)
+    expect(ctx.mock('dead').receivedExchanges).toHaveLength(0)
+    expect(await exchangesTotal(ctx, 'work', 'aborted')).toBe(1)
+    expect(await exchangesTotal(ctx, 'work', 'failed')).toBe(0)
+  })
+
+  it('keeps redelivering while a completeAllTasks route drains', async () => {
+    const step = flaky(2)
+    const ctx = newContext()
+    ctx.addRoutes((r) =>
+      r
+        .from('seda:work')
+        .routeId('work')
+        .shutdownRunningTask('completeAllTasks')
+        .onException({ maximumRedeliveries: 5, redeliveryDelayMs: 20 })
+        .process(step.fn),
+    )
+    await ctx.start()
+    await ctx.producer().send('seda:work', 'job')
+    await vi.waitFor(() => expect(step.seen.length).toBeGreaterThanOrEqual(1))
+    await ctx.stop({ timeoutMs: 5000 })
+    expect(step.seen).toEqual([undefined, 1, 2])
+    expect(await exchangesTotal(ctx, 'work', 'completed')).toBe(1)
+  })
+})

@@ -47,7 +47,13 @@ class SedaProducer implements Producer {
   ) {}
 
   process(exchange: Exchange): void | Promise<void> {
-    if (this.internals.shutdownLevel === 'shutdown') throw errors.shuttingDown(`send to ${this.queue.uri}`)
+    const level = this.internals.shutdownLevel
+    // During shutdown a queue whose consumer already stopped would keep the message where nothing reads it.
+    if (
+      level === 'shutdown' ||
+      (level === 'pending' && this.queue.consumer === undefined && this.queue.claimed)
+    )
+      throw errors.shuttingDown(`send to ${this.queue.uri}`)
     const q = this.queue
     const size = q.size ?? 1000
     const message: QueuedMessage = { body: exchange.message.body, headers: { ...exchange.message.headers } }

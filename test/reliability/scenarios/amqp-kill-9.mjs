@@ -1,0 +1,72 @@
+// amqp-kill-9: a consumer app is killed with SIGKILL at a random moment while it is busy, twice per trial,
+// each time restarted; the third instance finishes the queue. Holds when nothing is lost; duplicates are
+// expected (the messages in flight at the kill run again) and reported, with the bound kills × prefetch.
+import { declareQueue, deleteTopology, drainQueue, fillQueue, uniqueName } from '../lib/broker.mjs'
+import { account, sumAccounts } from '../lib/ledger.mjs'
+import { row } from '../lib/report.mjs'
+import { makeIds, randomInt, waitFor } from '../lib/util.mjs'
+import { processedCount, processedIds, startWorker, stopWorker, waitAllProcessed } from '../lib/workers.mjs'
+
+const PREFETCH = 50
+const KILLS = 2
+
+export default {
+  name: 'amqp-kill-9',
+  graceful: false,
+  async run({ quick, log }) {
+    const trials = quick ? 2 : 5
+    const messages = quick ? 3000 : 5000
+    const accounts = []
+    const problems = []
+    for (let t = 0; t < trials; t++) {
+      const queue = uniqueName(`kill.${t}`)
+      const ids = makeIds(`k${t}`, messages)
+      const workers = []
+      try {
+        await declareQueue(queue)
+        await fillQueue(queue, ids)
+        for (let k = 0; k < KILLS; k++) {
+          const w = await startWorker(queue, `kill-${k}`, { prefetch: PREFETCH, workMs: [0, 3] })
+          workers.push(w)
+          const target = processedCount(workers) + randomInt(100, Math.floor(messages / (KILLS + 1)))
+          await waitFor(() => processedCount(workers) >= target, { timeoutMs: 60_000, intervalMs: 5 })
+          const exit = await w.app.kill()
+          if (exit.signal !== 'SIGKILL') problems.push(`trial ${t}: app ${k} was not killed (${exit.code})`)
+        }
+        const last = await startWorker(queue, 'kill-last', { prefetch: PREFETCH, workMs: [0, 3] })
+        workers.push(last)
+        if (!(await waitAllProcessed(workers, messages)))
+          problems.push(`trial ${t}: the restarted app did not finish the queue in 120 s`)
+        const { exit } = await stopWorker(last)
+        if (exit.code !== 0) problems.push(`trial ${t}: last stop exited ${exit.code ?? exit.signal}`)
+        const remaining = await drainQueue(queue)
+        const a = account({ sent: ids, processed: processedIds(workers), remaining })
+        accounts.push(a)
+        log(`  trial ${t + 1}/${trials}: processed ${a.processed}/${a.sent}, lost ${a.lost}, duplicated ${a.duplicated}`)
+      } finally {
+        await deleteTopology({ queues: [queue] })
+      }
+    }
+    const s = sumAccounts(accounts)
+    const bound = trials * KILLS * PREFETCH
+    const notes = [
+      `${trials} × ${messages} msgs, ${KILLS} SIGKILLs per trial, prefetch ${PREFETCH}`,
+      `duplicates expected: at most kills × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,
+      ...problems.slice(0, 3),
+    ]
+    if (s.lostIds.length > 0) notes.push(`lost e.g. ${s.lostIds.join(',')}`)
+    return [
+      row({
+        scenario: 'amqp-kill-9',
+        graceful: false,
+        trials,
+        sent: s.sent,
+        processed: s.processed,
+        lost: s.lost,
+        duplicated: s.duplicated,
+        passed: s.lost === 0 && s.processed === s.sent && s.duplicated <= bound && problems.length === 0,
+        notes: notes.join('; '),
+      }),
+    ]
+  },
+}
