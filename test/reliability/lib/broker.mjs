@@ -177,36 +177,27 @@ export function rabbitmqctl(...args) {
   })
 }
 
-/** The broker-side pids of the connections whose `connection_name` client property is `name`. */
+/** The broker-side pids (`<rabbit@host.….0>`) of the connections whose `connection_name` is `name`. */
 export async function connectionPids(name) {
   const out = await rabbitmqctl(
     'list_connections',
     'pid',
     'client_properties',
-    '--formatter',
-    'json',
     '--quiet',
+    '--no-table-headers',
   )
-  const rows = JSON.parse(out.trim() === '' ? '[]' : out)
-  return rows
-    .filter((row) =>
-      row.client_properties.some(([key, , value]) => key === 'connection_name' && value === name),
-    )
-    .map((row) => row.pid)
+  const needle = `{"connection_name",${JSON.stringify(name)}}`
+  return out
+    .split('\n')
+    .filter((line) => line.includes(needle))
+    .map((line) => line.split('\t')[0])
 }
 
 /** Closes, from the broker side, every connection named `name`; resolves with how many it closed. */
 export async function closeConnectionsNamed(name, reason = 'dromedary reliability: connection drop') {
   const pids = await connectionPids(name)
-  for (const pid of pids) await rabbitmqctl('close_connection', toCtlPid(pid), reason)
+  for (const pid of pids) await rabbitmqctl('close_connection', pid, reason)
   return pids.length
-}
-
-// The JSON formatter prints `#PID<0.123.0>`; close_connection wants `<rabbit@host.0.123.0>`-style or the
-// plain `<0.123.0>` form, which it resolves on the local node.
-function toCtlPid(pid) {
-  const m = /^#PID<(.+)>$/.exec(pid)
-  return m === null ? pid : `<${m[1]}>`
 }
 
 /** Stops the RabbitMQ application (the Erlang node stays up). */

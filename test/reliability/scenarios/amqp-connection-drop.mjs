@@ -3,7 +3,15 @@
 // nothing is lost, consumption resumes after each drop (the app reconnects and processes more), and the
 // queue is finished by the same app. Duplicates are allowed (exchanges in flight on the dead channel cannot
 // be acked; at most prefetch per drop) and reported.
-import { closeConnectionsNamed, connectionPids, declareQueue, deleteTopology, drainQueue, fillQueue, uniqueName } from '../lib/broker.mjs'
+import {
+  closeConnectionsNamed,
+  connectionPids,
+  declareQueue,
+  deleteTopology,
+  drainQueue,
+  fillQueue,
+  uniqueName,
+} from '../lib/broker.mjs'
 import { account, sumAccounts } from '../lib/ledger.mjs'
 import { row } from '../lib/report.mjs'
 import { makeIds, randomInt, readLines, waitFor } from '../lib/util.mjs'
@@ -38,18 +46,28 @@ export default {
           if (closed === 0) problems.push(`trial ${t}: no connection named ${connectionName} to close`)
           const before = processedCount([w])
           // Consumption resumes: a new connection under the same name, and more messages processed.
-          const back = await waitFor(async () => (await connectionPids(connectionName)).length > 0, { timeoutMs: 30_000, intervalMs: 200 })
-          const more = await waitFor(() => processedCount([w]) >= Math.min(before + 100, messages), { timeoutMs: 30_000 })
+          const back = await waitFor(async () => (await connectionPids(connectionName)).length > 0, {
+            timeoutMs: 30_000,
+            intervalMs: 200,
+          })
+          const more = await waitFor(() => processedCount([w]) >= Math.min(before + 100, messages), {
+            timeoutMs: 30_000,
+          })
           if (!back || !more) problems.push(`trial ${t}: consumption did not resume after drop ${d + 1}`)
         }
-        if (!(await waitAllProcessed([w], messages))) problems.push(`trial ${t}: the queue was not finished in 120 s`)
+        if (!(await waitAllProcessed([w], messages)))
+          problems.push(`trial ${t}: the queue was not finished in 120 s`)
         const { exit } = await stopWorker(w)
         if (exit.code !== 0) problems.push(`trial ${t}: stop exited ${exit.code ?? exit.signal}`)
-        reconnects += readLines(w.app.logFile).filter((l) => l.includes('AMQP connection re-established')).length
+        reconnects += readLines(w.app.logFile).filter((l) =>
+          l.includes('AMQP connection re-established'),
+        ).length
         const remaining = await drainQueue(queue)
         const a = account({ sent: ids, processed: processedIds([w]), remaining })
         accounts.push(a)
-        log(`  trial ${t + 1}/${trials}: processed ${a.processed}/${a.sent}, lost ${a.lost}, duplicated ${a.duplicated}`)
+        log(
+          `  trial ${t + 1}/${trials}: processed ${a.processed}/${a.sent}, lost ${a.lost}, duplicated ${a.duplicated}`,
+        )
       } finally {
         if (w?.app.running) await w.app.kill()
         await deleteTopology({ queues: [queue] })
@@ -57,7 +75,8 @@ export default {
     }
     const s = sumAccounts(accounts)
     const bound = trials * DROPS * PREFETCH
-    if (reconnects < trials * DROPS) problems.push(`only ${reconnects} reconnects logged for ${trials * DROPS} drops`)
+    if (reconnects < trials * DROPS)
+      problems.push(`only ${reconnects} reconnects logged for ${trials * DROPS} drops`)
     const notes = [
       `${trials} × ${messages} msgs, ${DROPS} broker-side connection closes per trial, ${reconnects} reconnects`,
       `duplicates allowed: at most drops × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,

@@ -42,7 +42,9 @@ export default {
         const remaining = await drainQueue(queue)
         const a = account({ sent: ids, processed: processedIds(workers), remaining })
         accounts.push(a)
-        log(`  trial ${t + 1}/${trials}: processed ${a.processed}/${a.sent}, lost ${a.lost}, duplicated ${a.duplicated}`)
+        log(
+          `  trial ${t + 1}/${trials}: processed ${a.processed}/${a.sent}, lost ${a.lost}, duplicated ${a.duplicated}`,
+        )
       } finally {
         await deleteTopology({ queues: [queue] })
       }
