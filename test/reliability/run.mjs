@@ -33,7 +33,8 @@ const only = args
   ?.slice('--only='.length)
   .split(',')
 const selected = SCENARIOS.filter((name) => only === undefined || only.some((o) => name.startsWith(o)))
-const log = (msg) => process.stderr.write(`${msg}\n`)
+const T0 = Date.now()
+const log = (msg) => process.stderr.write(`[${((Date.now() - T0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`)
 
 mkdirSync(RUN_DIR, { recursive: true })
 const t0 = performance.now()

@@ -25,6 +25,8 @@ export class Child {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     this.#proc.on('message', (m) => this.#deliver(m))
+    // A send racing the child's own exit fails with EPIPE; the exit itself is reported through 'close'.
+    this.#proc.on('error', (err) => this.#fail(err))
     // 'close' comes after the IPC channel has delivered everything the child sent before it exited.
     this.#exited = new Promise((resolve) => {
       this.#proc.on('close', (code, signal) => {
@@ -70,7 +72,7 @@ export class Child {
   /** Waits for the child to exit; kills it (by its own pid) if it does not within `graceMs`. */
   async close(graceMs = 10_000) {
     if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return
-    if (this.#proc.connected) this.#proc.send({ type: 'exit' })
+    if (this.#proc.connected) this.#proc.send({ type: 'exit' }, () => undefined)
     const timer = setTimeout(() => this.#proc.kill('SIGKILL'), graceMs)
     await this.#exited
     clearTimeout(timer)

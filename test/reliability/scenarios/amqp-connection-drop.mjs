@@ -25,7 +25,7 @@ export default {
   graceful: false,
   async run({ quick, log }) {
     const trials = quick ? 2 : 4
-    const messages = quick ? 3000 : 5000
+    const messages = quick ? 3000 : 4000
     const accounts = []
     const problems = []
     let reconnects = 0
@@ -97,4 +97,8 @@ export default {
       }),
     ]
   },
+}
+
+function reconnectsIn(logFile) {
+  return readLines(logFile).filter((l) => l.includes('AMQP connection re-established')).length
 }
