@@ -32,14 +32,18 @@ const only = args
 const selected = BENCHMARKS.filter((b) => only === undefined || only.some((o) => b.name.startsWith(o)))
 const log = (msg) => process.stderr.write(`${msg}\n`)
 
-/** Runs one benchmark: a warm-up pair (discarded), then `pairs` pairs, alternating which side goes first. */
+/**
+ * Runs one benchmark: a warm-up pair (discarded), then `pairs` pairs, alternating which side goes first.
+ * Benchmarks whose children warm up before measuring (`warmsUpInChild`) skip the warm-up pair: a fresh
+ * process per sample has nothing else to warm.
+ */
 async function runBenchmark(bench) {
   const config = quick ? bench.quick : bench.full
   const pairs = []
   const started = performance.now()
   try {
     await bench.before?.(config)
-    for (let i = 0; i <= config.pairs; i++) {
+    for (let i = bench.warmsUpInChild === true ? 1 : 0; i <= config.pairs; i++) {
       const order = i % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours']
       const pair = {}
       for (const side of order) pair[side] = await bench.sample(side, config)

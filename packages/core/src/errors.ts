@@ -84,6 +84,8 @@ export const errors = {
       E.INVALID_OPTION,
       `Route "${routeId}": option "${option}" in URI "${uri}" has value "${value}", expected ${expected}`,
     ),
+  invalidContextOption: (option: string, value: unknown, expected: string) =>
+    mk(E.INVALID_OPTION, `Context option "${option}" has value "${String(value)}", expected ${expected}`),
   invalidRoute: (routeId: string, why: string) => mk(E.INVALID_ROUTE, `Route "${routeId}": ${why}`),
   duplicateRouteId: (routeId: string) => mk(E.DUPLICATE_ROUTE_ID, `Duplicate route id "${routeId}"`),
   duplicateStartupOrder: (order: number, a: string, b: string) =>

@@ -166,7 +166,8 @@ class DefaultHttpComponent implements HttpComponent, HttpBinding {
 
 function outboundEndpoint(uri: EndpointUri): Endpoint {
   // The query belongs to the remote URL, except for the options of OUTBOUND.
-  const schema: Record<string, OptionSpec> = {}
+  // No prototype: a query parameter named `__proto__` must stay a plain parameter (reliability fuzzing).
+  const schema = Object.create(null) as Record<string, OptionSpec>
   for (const name of uri.params.keys()) schema[name] = { type: 'string' }
   const parsed = uri.parseOptions({ ...schema, ...OUTBOUND }) as unknown as {
     httpMethod?: string

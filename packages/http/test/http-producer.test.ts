@@ -85,6 +85,13 @@ describe('http producer', () => {
     expect(seen[1]!.headers['content-type']).toBe('text/plain; charset=utf-8')
   })
 
+  it('passes query parameters named after Object.prototype members through to the remote URL', async () => {
+    await ctx.start()
+    const ex = await ctx.producer().send(`${base}/p?__proto__=x&constructor=y&toString=z`, null)
+    expect(ex.exception).toBeUndefined()
+    expect(seen[0]!.url).toBe('/p?__proto__=x&constructor=y&toString=z')
+  })
+
   it('reads a text reply as a string and an empty one as null', async () => {
     await ctx.start()
     expect(await ctx.producer().request(`${base}/text`, null)).toBe('plain words')

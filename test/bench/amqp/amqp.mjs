@@ -19,7 +19,7 @@ export const amqpConsume = {
       target: 1.3,
     },
   ],
-  quick: { pairs: 5, count: 20_000 },
+  quick: { pairs: 5, count: 15_000 },
   full: { pairs: 9, count: 50_000 },
   async sample(side, c) {
     await runOnce(fill, { count: c.count }, { profile: false })

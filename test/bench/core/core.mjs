@@ -6,6 +6,7 @@ const sedaAsync = new URL('./seda-async.child.mjs', import.meta.url)
 
 export const coreDirectSync = {
   name: 'core-direct-sync',
+  warmsUpInChild: true,
   rows: [
     {
       name: 'core-direct-sync',
@@ -15,7 +16,7 @@ export const coreDirectSync = {
       target: 0.7,
     },
   ],
-  quick: { pairs: 5, warmupMs: 500, durationMs: 1000 },
+  quick: { pairs: 5, warmupMs: 300, durationMs: 700 },
   full: { pairs: 9, warmupMs: 1000, durationMs: 2000 },
   sample: (side, c) =>
     runOnce(directSync, { side, mode: 'rate', warmupMs: c.warmupMs, durationMs: c.durationMs }),
@@ -23,6 +24,7 @@ export const coreDirectSync = {
 
 export const coreSedaAsync = {
   name: 'core-seda-async',
+  warmsUpInChild: true,
   rows: [
     {
       name: 'core-seda-async',
@@ -43,6 +45,7 @@ const ALLOC_FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-spac
 
 export const coreAlloc = {
   name: 'core-alloc',
+  warmsUpInChild: true,
   rows: [
     {
       name: 'core-alloc',

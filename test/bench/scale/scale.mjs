@@ -6,6 +6,7 @@ const inflightScript = new URL('./inflight.child.mjs', import.meta.url)
 
 export const scaleRoutes = {
   name: 'scale-routes',
+  warmsUpInChild: true,
   rows: [{ name: 'scale-routes', unit: 's', metric: 'seconds', better: 'lower', target: 1.2 }],
   quick: { pairs: 5, routes: 10_000, factor: 10, warmupRoutes: 1_000 },
   full: { pairs: 9, routes: 10_000, factor: 10, warmupRoutes: 1_000 },
@@ -18,6 +19,7 @@ export const scaleRoutes = {
 
 export const scaleInflight = {
   name: 'scale-inflight',
+  warmsUpInChild: true,
   rows: [
     { name: 'scale-inflight-overhead', unit: 'ms', metric: 'overheadMs', better: 'lower', target: 1.2 },
     {

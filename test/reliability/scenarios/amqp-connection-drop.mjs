@@ -1,11 +1,10 @@
 // amqp-connection-drop: while a consumer app is busy, the broker closes its connection
 // (`rabbitmqctl close_connection`, found by the connection_name the app set), twice per trial. Holds when
 // nothing is lost, consumption resumes after each drop (the app reconnects and processes more), and the
-// queue is finished by the same app. Duplicates are allowed (exchanges in flight on the dead channel cannot
-// be acked; at most prefetch per drop) and reported.
+// same app finishes the queue. Duplicates are allowed (exchanges in flight on the dead channel finish but
+// cannot be acked, so the broker delivers them again: at most prefetch per drop) and reported.
 import {
   closeConnectionsNamed,
-  connectionPids,
   declareQueue,
   deleteTopology,
   drainQueue,
@@ -25,10 +24,11 @@ export default {
   graceful: false,
   async run({ quick, log }) {
     const trials = quick ? 2 : 4
-    const messages = quick ? 3000 : 4000
+    const messages = quick ? 4000 : 5000
     const accounts = []
     const problems = []
     let reconnects = 0
+    let maxInflight = 0
     for (let t = 0; t < trials; t++) {
       const queue = uniqueName(`drop.${t}`)
       const connectionName = `${queue}.consumer`
@@ -37,19 +37,18 @@ export default {
       try {
         await declareQueue(queue)
         await fillQueue(queue, ids)
-        // 5–20 ms per message at prefetch 20: ~1,600 msgs/s, so the drops land mid-stream.
-        w = await startWorker(queue, 'drop', { prefetch: PREFETCH, workMs: [5, 20], connectionName })
+        // 30–70 ms per message at prefetch 20: ~400 msgs/s, so the drops (rabbitmqctl takes ~3 s to list and
+        // close) land mid-stream, at about 5–15 % and 35–45 % of the queue.
+        w = await startWorker(queue, 'drop', { prefetch: PREFETCH, workMs: [30, 70], connectionName })
         for (let d = 0; d < DROPS; d++) {
-          const target = processedCount([w]) + randomInt(200, Math.floor(messages / (DROPS + 2)))
+          const target = Math.floor(messages * (0.05 + d * 0.3 + Math.random() * 0.1))
           await waitFor(() => processedCount([w]) >= target, { timeoutMs: 60_000, intervalMs: 10 })
           const closed = await closeConnectionsNamed(connectionName)
           if (closed === 0) problems.push(`trial ${t}: no connection named ${connectionName} to close`)
           const before = processedCount([w])
-          // Consumption resumes: a new connection under the same name, and more messages processed.
-          const back = await waitFor(async () => (await connectionPids(connectionName)).length > 0, {
-            timeoutMs: 30_000,
-            intervalMs: 200,
-          })
+          if (before >= messages) problems.push(`trial ${t}: drop ${d + 1} came after the queue was done`)
+          // Consumption resumes: the app reconnects, and more messages are processed.
+          const back = await waitFor(() => reconnectsIn(w.app.logFile) >= d + 1, { timeoutMs: 30_000 })
           const more = await waitFor(() => processedCount([w]) >= Math.min(before + 100, messages), {
             timeoutMs: 30_000,
           })
@@ -57,11 +56,10 @@ export default {
         }
         if (!(await waitAllProcessed([w], messages)))
           problems.push(`trial ${t}: the queue was not finished in 120 s`)
-        const { exit } = await stopWorker(w)
+        const { stopped, exit } = await stopWorker(w)
         if (exit.code !== 0) problems.push(`trial ${t}: stop exited ${exit.code ?? exit.signal}`)
-        reconnects += readLines(w.app.logFile).filter((l) =>
-          l.includes('AMQP connection re-established'),
-        ).length
+        maxInflight = Math.max(maxInflight, stopped?.maxInflight ?? 0)
+        reconnects += reconnectsIn(w.app.logFile)
         const remaining = await drainQueue(queue)
         const a = account({ sent: ids, processed: processedIds([w]), remaining })
         accounts.push(a)
@@ -77,6 +75,8 @@ export default {
     const bound = trials * DROPS * PREFETCH
     if (reconnects < trials * DROPS)
       problems.push(`only ${reconnects} reconnects logged for ${trials * DROPS} drops`)
+    if (maxInflight > PREFETCH)
+      problems.push(`${maxInflight} exchanges in flight at once, above prefetch ${PREFETCH}`)
     const notes = [
       `${trials} × ${messages} msgs, ${DROPS} broker-side connection closes per trial, ${reconnects} reconnects`,
       `duplicates allowed: at most drops × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,

@@ -479,13 +479,19 @@ function throttleStep(nodeId: string, count: number, perMs: number, host: Compil
   if (!Number.isInteger(count) || count < 1 || !(perMs > 0))
     throw errors.invalidRoute(host.routeId, `throttle(${count}, ${perMs}) needs count >= 1 and perMs > 0`)
   // Sliding window in O(1): the i-th exchange may pass no earlier than `perMs` after the (i - count)-th.
-  const passes = new Array<number>(count).fill(Number.NEGATIVE_INFINITY)
+  // The ring grows with traffic instead of being allocated up front: `throttle(1e9, 1000)` ("no real limit")
+  // must not allocate a billion slots at addRoutes (found by test/reliability fuzz-dsl-and-uris).
+  const passes: number[] = []
   let slot = 0
   const { scheduler } = host
   return {
     nodeId,
     run(ex) {
       const now = Date.now()
+      if (passes.length < count) {
+        passes.push(now)
+        return
+      }
       const at = Math.max(now, passes[slot]! + perMs)
       passes[slot] = at
       slot = (slot + 1) % count

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client'
+import { errors } from '../errors.js'
 import type { CounterMetric, GaugeMetric, MetricsFactory } from '../spi/metrics.js'
 import { DurationHistogram, RouteSeries } from './route-series.js'
 
@@ -68,6 +69,13 @@ export class ContextMetrics {
     }
     const registry = options.registry ?? new Registry()
     const p = (this.#prefix = options.prefix ?? 'dromedary_')
+    // prom-client would throw a plain Error from the first metric below (test/reliability fuzz-dsl-and-uris).
+    if (typeof p !== 'string' || !/^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(p))
+      throw errors.invalidContextOption(
+        'metrics.prefix',
+        p,
+        'a Prometheus name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
+      )
     this.registry = registry
     const registers = [registry]
     const flushes = this.#flushes

@@ -37,7 +37,8 @@ export function parseOptions<S extends OptionSchema>(
   const out: Record<string, unknown> = {}
   for (const [name, spec] of Object.entries(schema)) if (spec.default !== undefined) out[name] = spec.default
   for (const [name, raw] of params) {
-    const spec = schema[name]
+    // Own keys only: `?constructor=1` or `?__proto__=x` must not find Object.prototype members.
+    const spec = Object.hasOwn(schema, name) ? schema[name] : undefined
     if (spec === undefined) throw errors.unknownOption(routeId, uri, name, Object.keys(schema))
     out[name] = parseValue(routeId, uri, name, raw, spec)
   }

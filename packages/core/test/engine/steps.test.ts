@@ -586,6 +586,15 @@ describe('throttle', () => {
     expect(ctx.inflight.size('a')).toBe(0)
   })
 
+  it('does not allocate its window up front, so a huge count costs nothing until traffic needs it', async () => {
+    const before = process.memoryUsage().heapUsed
+    const ctx = await started((r) => r.from<number>('direct:a').throttle(1e9, 1000).to('mock:out'))
+    // A billion-slot array would be gigabytes; the window grows with the exchanges that pass.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024)
+    await Promise.all([1, 2, 3].map((n) => ctx.producer().send('direct:a', n)))
+    expect(bodies(ctx, 'out')).toEqual([1, 2, 3])
+  })
+
   it('rejects a count below 1 at addRoutes with DROMEDARY_ERR_INVALID_ROUTE', () => {
     const ctx = newContext()
     let err: unknown

@@ -1,5 +1,6 @@
 import { Registry, register as globalRegistry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
+import { CoreErrorCodes, isDromedaryError } from '@dromedary/core'
 import { deferred, disposeContexts, flush, metricValue, newContext } from '../support.js'
 
 afterEach(disposeContexts)
@@ -127,6 +128,19 @@ describe('context metrics', () => {
     const t = await registry.metrics()
     expect(t).toContain('app_exchanges_total{context="c",route="a",outcome="completed"} 1')
     expect(t).not.toContain('dromedary_')
+  })
+
+  it('rejects a prefix that is not a Prometheus name with DROMEDARY_ERR_INVALID_OPTION', () => {
+    for (const prefix of ['1abc', 'app-', 'a b']) {
+      let err: unknown
+      try {
+        newContext({ metrics: { prefix } })
+      } catch (e) {
+        err = e
+      }
+      expect(isDromedaryError(err, CoreErrorCodes.INVALID_OPTION)).toBe(true)
+      expect((err as Error).message).toContain(`"metrics.prefix" has value "${prefix}"`)
+    }
   })
 
   it('can be turned off, leaving metrics undefined and routes working', async () => {

@@ -130,6 +130,14 @@ describe('parseOptions', () => {
     expect(err.message).toContain('known: count, ratio, wait, on, name, mode')
   })
 
+  it('treats names of Object.prototype members as unknown options, not as schema entries', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const err = errorOf(() => parse(`${name}=1`))
+      expect(isDromedaryError(err, E.UNKNOWN_OPTION)).toBe(true)
+      expect(err.message).toContain(`"${name}"`)
+    }
+  })
+
   it('says so when a component takes no options at all', () => {
     const err = errorOf(() => parseOptions('r', 'x:y?a=1', new Map([['a', '1']]), {}))
     expect(err.message).toContain('known: none')
