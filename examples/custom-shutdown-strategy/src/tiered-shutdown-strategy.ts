@@ -1,5 +1,6 @@
 import {
   describeEndpoint,
+  drainRoutes,
   formatInflightExchange,
   type RouteHandle,
   type RouteShutdownReport,
@@ -38,8 +39,6 @@ export function byId(...ids: string[]): (route: RouteHandle) => boolean {
   const set = new Set(ids)
   return (route) => set.has(route.id)
 }
-
-type DrainOutcome = 'drained' | 'timeout' | 'escalated'
 
 interface TierPlan {
   readonly tier: ShutdownTier
@@ -121,7 +120,11 @@ export class TieredShutdownStrategy implements ShutdownStrategy {
           `Tier ${tier.name}: stopping intake of ${routes.length} routes, draining for up to ${seconds(tierDeadline - clock.now())} s`,
         )
         for (const r of routes) await r.prepareShutdown({ forced: false })
-        const outcome = await this.#drain(ctx, tier.name, routes, tierDeadline)
+        const outcome = await drainRoutes(ctx, routes, {
+          deadline: tierDeadline,
+          progressIntervalMs: this.progressIntervalMs,
+          label: `Tier ${tier.name}`,
+        })
 
         if (outcome === 'drained') {
           for (const r of routes) {
@@ -180,54 +183,6 @@ export class TieredShutdownStrategy implements ShutdownStrategy {
       b.routes.push(r)
     }
     return buckets.filter((b) => b.routes.length > 0)
-  }
-
-  /** Waits for the tier to drain (event-driven), logging progress; resolves how the wait ended. */
-  async #drain(
-    ctx: ShutdownContext,
-    name: string,
-    routes: readonly RouteHandle[],
-    deadline: number,
-  ): Promise<DrainOutcome> {
-    if (routes.every((r) => r.inflight() + r.pending() === 0)) return 'drained'
-    if (ctx.isEscalated()) return 'escalated'
-    if (deadline <= ctx.clock.now()) return 'timeout'
-    let progressTimer: NodeJS.Timeout | undefined
-    let timeoutTimer: NodeJS.Timeout | undefined
-    const tick = (): void => {
-      const perRoute: Record<string, number> = {}
-      let total = 0
-      for (const r of routes) {
-        const n = r.inflight() + r.pending()
-        if (n > 0) perRoute[r.id] = n
-        total += n
-      }
-      if (total === 0) return
-      const secondsLeft = Math.max(0, Math.round((deadline - ctx.clock.now()) / 1000))
-      const list = Object.entries(perRoute)
-        .map(([id, n]) => `${id} = ${n}`)
-        .join(', ')
-      ctx.logger.info(
-        { tier: name, inflightAndPending: total, perRoute, secondsLeft },
-        `Tier ${name}: waiting as there are still ${total} inflight and pending exchanges to complete, timeout in ${secondsLeft} seconds. Inflights per route: [${list}]`,
-      )
-      ctx.progress({ inflightAndPending: total, perRoute, secondsLeft })
-    }
-    try {
-      tick()
-      progressTimer = setInterval(tick, this.progressIntervalMs)
-      progressTimer.unref()
-      return await Promise.race<DrainOutcome>([
-        Promise.all(routes.map((r) => r.whenDrained())).then(() => 'drained' as const),
-        new Promise<DrainOutcome>((resolve) => {
-          timeoutTimer = setTimeout(resolve, Math.max(0, deadline - ctx.clock.now()), 'timeout')
-        }),
-        ctx.escalated.then(() => 'escalated' as const),
-      ])
-    } finally {
-      clearInterval(progressTimer)
-      clearTimeout(timeoutTimer)
-    }
   }
 
   #logTimeout(ctx: ShutdownContext, tier: ShutdownTier, routes: readonly RouteHandle[]): void {

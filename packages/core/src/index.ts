@@ -33,6 +33,8 @@ export {
   formatInflightExchange,
 } from './shutdown/default-shutdown-strategy.js'
 export type { DefaultShutdownStrategyOptions } from './shutdown/default-shutdown-strategy.js'
+export { drainRoutes } from './shutdown/drain.js'
+export type { DrainOptions, DrainOutcome } from './shutdown/drain.js'
 export type {
   ShutdownStrategy,
   ShutdownContext,

@@ -13,6 +13,7 @@ describe('@dromedary/core public API', () => {
       'RouteBuilder',
       'createContext',
       'describeEndpoint',
+      'drainRoutes',
       'formatInflightExchange',
       'isDromedaryError',
     ])

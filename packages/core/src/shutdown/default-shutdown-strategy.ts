@@ -1,4 +1,5 @@
 import type { InflightExchange } from '../inflight/inflight-repository.js'
+import { drainRoutes } from './drain.js'
 import type { RouteShutdownReport, ShutdownReport } from './report.js'
 import type { RouteHandle, ShutdownContext, ShutdownOptions, ShutdownStrategy } from './shutdown-strategy.js'
 
@@ -22,8 +23,6 @@ const FORCE_WARNING =
   'Timeout occurred during graceful shutdown. Forcing the routes to be shutdown now. Notice: some resources may still be running as graceful shutdown did not complete successfully.'
 const IGNORE_WARNING =
   'Timeout occurred during graceful shutdown. Will ignore shutting down the remainder routes. Notice: some resources may still be running as graceful shutdown did not complete successfully.'
-
-type DrainOutcome = 'drained' | 'timeout' | 'escalated'
 
 /** `Stopped orders (seda://orders)`: the endpoint without its options, Camel style. */
 export function describeEndpoint(uri: string): string {
@@ -118,7 +117,10 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
         if (group.length === 0) continue
         for (const r of group) await r.prepareShutdown({ forced: false })
         // Deferred routes keep consuming while the first group drains, so count them in too.
-        const outcome = await this.#drain(ctx, group === first ? remaining : group, deadline)
+        const outcome = await drainRoutes(ctx, group === first ? remaining : group, {
+          deadline,
+          progressIntervalMs: this.progressIntervalMs,
+        })
         if (outcome !== 'drained') {
           timedOut = outcome === 'timeout'
           if (options.abortAfterTimeout === true && outcome === 'timeout') {
@@ -168,52 +170,6 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
     return report(start, end, graceful, forced, timedOut, stopped)
   }
 
-  /** Waits for the routes to drain, logging progress; never polls for the count itself. */
-  async #drain(
-    ctx: ShutdownContext,
-    routes: readonly RouteHandle[],
-    deadline: number,
-  ): Promise<DrainOutcome> {
-    if (ctx.isEscalated()) return 'escalated'
-    if (routes.every((r) => r.inflight() + r.pending() === 0)) return 'drained'
-    let progressTimer: NodeJS.Timeout | undefined
-    let timeoutTimer: NodeJS.Timeout | undefined
-    const tick = () => {
-      const perRoute: Record<string, number> = {}
-      let total = 0
-      for (const r of routes) {
-        const n = r.inflight() + r.pending()
-        if (n > 0) perRoute[r.id] = n
-        total += n
-      }
-      if (total === 0) return
-      const secondsLeft = Math.max(0, Math.round((deadline - ctx.clock.now()) / 1000))
-      const list = Object.entries(perRoute)
-        .map(([id, n]) => `${id} = ${n}`)
-        .join(', ')
-      ctx.logger.info(
-        { inflightAndPending: total, perRoute, secondsLeft },
-        `Waiting as there are still ${total} inflight and pending exchanges to complete, timeout in ${secondsLeft} seconds. Inflights per route: [${list}]`,
-      )
-      ctx.progress({ inflightAndPending: total, perRoute, secondsLeft })
-    }
-    try {
-      tick()
-      progressTimer = setInterval(tick, this.progressIntervalMs)
-      progressTimer.unref()
-      return await Promise.race<DrainOutcome>([
-        allDrained(routes).then(() => 'drained' as const),
-        new Promise<DrainOutcome>((resolve) => {
-          timeoutTimer = setTimeout(resolve, Math.max(0, deadline - ctx.clock.now()), 'timeout')
-        }),
-        ctx.escalated.then(() => 'escalated' as const),
-      ])
-    } finally {
-      clearInterval(progressTimer)
-      clearTimeout(timeoutTimer)
-    }
-  }
-
   #logTimeout(ctx: ShutdownContext, remaining: readonly RouteHandle[]): void {
     const log = (msg: string) =>
       this.suppressLoggingOnTimeout ? ctx.logger.debug({}, msg) : ctx.logger.warn({}, msg)
@@ -224,15 +180,6 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
       if (ids.has(e.fromRouteId) || ids.has(e.atRouteId)) log(formatInflightExchange(e))
     }
   }
-}
-
-/**
- * Resolves when every route is drained at the same moment. Each route's own zero is not enough: a seda route
- * that drained early can be refilled by a route still finishing, and then needs the routes it calls again.
- */
-async function allDrained(routes: readonly RouteHandle[]): Promise<void> {
-  while (!routes.every((r) => r.inflight() + r.pending() === 0))
-    await Promise.all(routes.map((r) => r.whenDrained()))
 }
 
 function report(

@@ -1,6 +1,8 @@
 import {
   createContext,
+  drainRoutes,
   type ContextEvent,
+  type DrainOutcome,
   type RouteShutdownReport,
   type ShutdownContext,
   type ShutdownOptions,
@@ -191,5 +193,71 @@ describe('a custom ShutdownStrategy', () => {
     await ctx.stop()
     expect(now).toHaveBeenCalledOnce()
     expect(ctx.routes().map((r) => r.status)).toEqual(['stopped', 'stopped', 'stopped'])
+  })
+})
+
+describe('drainRoutes', () => {
+  /** Stops intake of every route, then records what drainRoutes answers with the given deadline offset. */
+  class DrainingStrategy implements ShutdownStrategy {
+    outcomes: DrainOutcome[] = []
+    constructor(readonly deadlineMs: number) {}
+    async shutdown(ctx: ShutdownContext, options: ShutdownOptions): Promise<ShutdownReport> {
+      const start = ctx.clock.now()
+      await ctx.notice(1)
+      for (const r of ctx.routes) await r.prepareShutdown({ forced: false })
+      const deadline = start + this.deadlineMs
+      this.outcomes.push(await drainRoutes(ctx, ctx.routes, { deadline, label: 'Phase one' }))
+      // Asked again once the deadline has passed (or the routes drained), it answers at once.
+      this.outcomes.push(await drainRoutes(ctx, ctx.routes, { deadline }))
+      for (const r of ctx.routes) {
+        if (this.outcomes[0] !== 'drained') r.abortInflight('forced shutdown')
+        await r.stop({ forced: this.outcomes[0] !== 'drained' })
+      }
+      await ctx.now(0, options.forced)
+      return {
+        graceful: true,
+        forced: false,
+        timedOut: false,
+        durationMs: ctx.clock.now() - start,
+        routes: [],
+      }
+    }
+  }
+
+  it('resolves drained the moment the routes are idle, logging labelled progress each second', async () => {
+    const logger = captureLogger()
+    const strategy = new DrainingStrategy(10_000)
+    const ctx = createContext({ logger, metrics: false, shutdownStrategy: strategy })
+    defineRoutes(ctx)
+    await ctx.start()
+    await ctx.producer().send('seda:late', 1)
+    await flush()
+    const stopping = track(ctx.stop())
+    await vi.advanceTimersByTimeAsync(299)
+    expect(stopping.settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(stopping.settled).toBe(true)
+    expect(strategy.outcomes).toEqual(['drained', 'drained'])
+    expect(logger.matching('Phase one: waiting as there are still')).toEqual([
+      'Phase one: waiting as there are still 1 inflight and pending exchanges to complete, timeout in 10 seconds. Inflights per route: [late = 1]',
+    ])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('resolves timeout at the deadline, then at once when asked again after it', async () => {
+    const strategy = new DrainingStrategy(100)
+    const ctx = createContext({ logger: false, metrics: false, shutdownStrategy: strategy })
+    defineRoutes(ctx)
+    await ctx.start()
+    await ctx.producer().send('seda:late', 1)
+    await flush()
+    const stopping = track(ctx.stop())
+    await vi.advanceTimersByTimeAsync(100)
+    expect(stopping.settled).toBe(true)
+    expect(strategy.outcomes).toEqual(['timeout', 'timeout'])
+    // Only the step's own 300 ms timer is left (it ignores its abort signal); drainRoutes left none.
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(200)
+    expect(vi.getTimerCount()).toBe(0)
   })
 })
