@@ -1,4 +1,4 @@
-import { DefaultExchange, type Exchange } from '../exchange/exchange.js'
+import { copyHeaders, DefaultExchange, type Exchange } from '../exchange/exchange.js'
 import type { Producer } from '../spi/component.js'
 
 /** Sends messages into routes from outside (Camel `ProducerTemplate`). */
@@ -14,7 +14,7 @@ export function createProducerTemplate(producerFor: (uri: string) => Producer): 
   // Not an async function: awaiting a producer that finished synchronously would cost a promise, two
   // closures and two ticks per send, more than a synchronous direct: route itself (issue 8).
   const send = (uri: string, body: unknown, headers?: Record<string, unknown>): Promise<Exchange> => {
-    const ex = new DefaultExchange('', uri, body, headers === undefined ? {} : { ...headers })
+    const ex = new DefaultExchange('', uri, body, headers === undefined ? {} : copyHeaders(headers))
     let r: void | Promise<void>
     try {
       r = producerFor(uri).process(ex)

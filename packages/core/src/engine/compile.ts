@@ -1,7 +1,7 @@
 import type { DelayScheduler } from '../async/delay-scheduler.js'
 import type { PendingOwner, WorkerGroup } from '../async/worker-group.js'
 import { errors, messageOf } from '../errors.js'
-import { DefaultExchange } from '../exchange/exchange.js'
+import { copyHeaders, DefaultExchange } from '../exchange/exchange.js'
 import type { StepDefinition } from '../route/route-definition.js'
 import type { Producer } from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
@@ -84,7 +84,7 @@ function afterBranch(ex: DefaultExchange, r: void | Promise<void>): StepResult {
 }
 
 function copyOf(ex: DefaultExchange, body: unknown): DefaultExchange {
-  const c = new DefaultExchange(ex.fromRouteId, ex.fromUri, body, { ...ex.message.headers })
+  const c = new DefaultExchange(ex.fromRouteId, ex.fromUri, body, copyHeaders(ex.message.headers))
   c.atRouteId = ex.atRouteId
   return c
 }

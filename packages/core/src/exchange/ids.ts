@@ -5,7 +5,12 @@ import { randomBytes } from 'node:crypto'
 const prefix = randomBytes(4).toString('hex')
 let counter = 0
 
-/** The next exchange id, e.g. `3f9a1c2b-42`. */
-export function nextExchangeId(): string {
-  return `${prefix}-${++counter}`
+/** The number of the next exchange; `exchangeId` makes its id. */
+export function nextExchangeSeq(): number {
+  return ++counter
+}
+
+/** The id of exchange number `seq`, e.g. `3f9a1c2b-42`. */
+export function exchangeId(seq: number): string {
+  return `${prefix}-${seq}`
 }

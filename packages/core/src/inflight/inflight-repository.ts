@@ -44,8 +44,11 @@ export class RouteInflight {
 
 /** @internal */
 export class DefaultInflightRepository implements InflightRepository {
-  // Insertion order = arrival order, so the first entry is the oldest; Set delete is O(1).
-  readonly #exchanges = new Set<DefaultExchange>()
+  // A doubly linked list through the exchanges (`inflightPrev`/`inflightNext`) in arrival order, so the head
+  // is the oldest; add and remove are O(1) and allocate nothing.
+  #head: DefaultExchange | undefined = undefined
+  #tail: DefaultExchange | undefined = undefined
+  #size = 0
   readonly #routes = new Map<string, RouteInflight>()
   #waiters: Waiter[] = []
 
@@ -56,15 +59,29 @@ export class DefaultInflightRepository implements InflightRepository {
     return r
   }
 
-  /** Tracks an exchange entering its first route. */
+  /** Tracks an exchange entering its first route; the caller guarantees it is not tracked yet (`tracked`). */
   add(exchange: DefaultExchange, route: RouteInflight): void {
-    this.#exchanges.add(exchange)
+    const tail = this.#tail
+    exchange.inflightPrev = tail
+    exchange.inflightNext = undefined
+    if (tail === undefined) this.#head = exchange
+    else tail.inflightNext = exchange
+    this.#tail = exchange
+    this.#size++
     route.count++
   }
 
-  /** Stops tracking an exchange; wakes waiters when a count reaches zero. */
+  /** Stops tracking an exchange `add` tracked; wakes waiters when a count reaches zero. */
   remove(exchange: DefaultExchange, route: RouteInflight): void {
-    this.#exchanges.delete(exchange)
+    const prev = exchange.inflightPrev
+    const next = exchange.inflightNext
+    if (prev === undefined) this.#head = next
+    else prev.inflightNext = next
+    if (next === undefined) this.#tail = prev
+    else next.inflightPrev = prev
+    // Unlinked, so a finished exchange the caller keeps does not keep later ones alive.
+    exchange.inflightPrev = exchange.inflightNext = undefined
+    this.#size--
     if (--route.count === 0 && this.#waiters.length > 0) this.#wake()
   }
 
@@ -78,7 +95,7 @@ export class DefaultInflightRepository implements InflightRepository {
   }
 
   size(routeId?: string): number {
-    if (routeId === undefined) return this.#exchanges.size
+    if (routeId === undefined) return this.#size
     return this.#routes.get(routeId)?.count ?? 0
   }
 
@@ -86,7 +103,7 @@ export class DefaultInflightRepository implements InflightRepository {
     const { routeId, limit = Number.POSITIVE_INFINITY, sortByLongestDuration = false } = options
     const now = Date.now()
     const out: InflightExchange[] = []
-    for (const ex of this.#exchanges) {
+    for (let ex = this.#head; ex !== undefined; ex = ex.inflightNext) {
       if (routeId !== undefined && ex.fromRouteId !== routeId && ex.atRouteId !== routeId) continue
       out.push(snapshot(ex, now))
       // Arrival order is already longest-first, so a limit can stop early either way.
@@ -105,9 +122,14 @@ export class DefaultInflightRepository implements InflightRepository {
     return new Promise((resolve) => this.#waiters.push({ routeIds, resolve }))
   }
 
-  /** Every tracked exchange (for aborting). @internal */
-  exchanges(): IterableIterator<DefaultExchange> {
-    return this.#exchanges.values()
+  /**
+   * Every tracked exchange, oldest first (for aborting). A copy: the caller may run code (abort listeners)
+   * that finishes and so unlinks exchanges while it goes through them. @internal
+   */
+  exchanges(): DefaultExchange[] {
+    const out: DefaultExchange[] = []
+    for (let ex = this.#head; ex !== undefined; ex = ex.inflightNext) out.push(ex)
+    return out
   }
 
   #count(routeIds: readonly string[] | undefined): number {

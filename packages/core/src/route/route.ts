@@ -1,6 +1,6 @@
 import type { DelayScheduler } from '../async/delay-scheduler.js'
 import type { PendingOwner } from '../async/worker-group.js'
-import type { Pipeline } from '../engine/pipeline.js'
+import type { Pipeline, PipelineEnd } from '../engine/pipeline.js'
 import { DefaultExchange, type Exchange } from '../exchange/exchange.js'
 import type { DefaultInflightRepository, RouteInflight } from '../inflight/inflight-repository.js'
 import type { RouteMetrics } from '../metrics/context-metrics.js'
@@ -41,7 +41,7 @@ export interface RouteContext {
  * flight, records their outcome, and is the `ConsumerHost` its consumer sees.
  * @internal
  */
-export class Route implements ConsumerHost, PendingOwner {
+export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
   readonly id: string
   readonly from: string
   readonly startupOrder: number
@@ -107,19 +107,25 @@ export class Route implements ConsumerHost, PendingOwner {
       ex.tracked = true
       this.#ctx.inflight.add(ex, this.#counter)
     }
+    if (!nested) {
+      // Finished through `pipelineEnded` when it goes async: no continuation of our own per exchange.
+      const r = this.pipeline.run(ex, this)
+      if (r === undefined) return this.#done(ex, false, previousRoute)
+      return r
+    }
     const r = this.pipeline.run(ex)
-    if (r === undefined) return this.#done(ex, nested, previousRoute)
-    return this.#finish(ex, nested, previousRoute, r)
+    if (r === undefined) return this.#done(ex, true, previousRoute)
+    return this.#finish(ex, previousRoute, r)
   }
 
-  async #finish(
-    ex: DefaultExchange,
-    nested: boolean,
-    previousRoute: string,
-    r: Promise<void>,
-  ): Promise<void> {
+  /** PipelineEnd: an exchange this route tracks (not a nested direct: call) finished asynchronously. */
+  pipelineEnded(exchange: DefaultExchange): void {
+    this.#done(exchange, false, this.id)
+  }
+
+  async #finish(ex: DefaultExchange, previousRoute: string, r: Promise<void>): Promise<void> {
     await r
-    this.#done(ex, nested, previousRoute)
+    this.#done(ex, true, previousRoute)
   }
 
   #done(ex: DefaultExchange, nested: boolean, previousRoute: string): void {
@@ -134,6 +140,8 @@ export class Route implements ConsumerHost, PendingOwner {
     if (ex.exception === undefined) this.metrics.completed(seconds)
     else if (ex.abortReason !== undefined) this.metrics.aborted(seconds)
     else this.metrics.failed(seconds)
+    // A consumer slot (seda) is held until the exchange completes, unless a suspending step released it.
+    if (!nested && ex.slot !== undefined) ex.slot.release(ex)
     if (this.#drainWaiters.length > 0) this.#checkDrained()
   }
 

@@ -86,6 +86,19 @@ describe('seda:', () => {
     expect(sent.message.headers).toEqual({ h: 1 })
   })
 
+  it('copies a header named __proto__ to the consuming exchange as a plain header', async () => {
+    const ctx = newContext()
+    ctx.addRoutes((r) => r.from('seda:q').routeId('q').setHeader('consumer', true).to('mock:out'))
+    await ctx.start()
+    const headers = JSON.parse('{"__proto__": {"polluted": true}, "h": 1}') as Record<string, unknown>
+    await ctx.producer().send('seda:q', 'm', headers)
+    await ctx.mock('out').expectedMessageCount(1).assertIsSatisfied()
+    const got = ctx.mock('out').receivedExchanges[0]!.message.headers
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype)
+    expect(Object.keys(got)).toEqual(['__proto__', 'h', 'consumer'])
+    expect((got as { polluted?: unknown }).polluted).toBeUndefined()
+  })
+
   it('runs one exchange at a time by default', async () => {
     const probe = concurrencyProbe()
     const ctx = newContext()

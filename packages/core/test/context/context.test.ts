@@ -485,6 +485,18 @@ describe('producer()', () => {
     expect(ex.exception).toBeUndefined()
   })
 
+  it('send copies a header named __proto__ as a plain header, never as the prototype', async () => {
+    const ctx = newContext()
+    ctx.addRoutes((r) => r.from('direct:a').routeId('a').setHeader('seen', true))
+    await ctx.start()
+    const headers = JSON.parse('{"__proto__": {"polluted": true}, "h": "x"}') as Record<string, unknown>
+    const ex = await ctx.producer().send('direct:a', null, headers)
+    const copy = ex.message.headers
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype)
+    expect(Object.keys(copy)).toEqual(['__proto__', 'h', 'seen'])
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined()
+  })
+
   it('send resolves (not rejects) with exception set when the route failed', async () => {
     const ctx = newContext()
     ctx.addRoutes((r) =>

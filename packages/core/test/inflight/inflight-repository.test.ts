@@ -163,6 +163,31 @@ describe('InflightRepository', () => {
     expect(ctx.inflight.size('inner')).toBe(0)
   })
 
+  it('keeps arrival order when exchanges finish first, last and in the middle', async () => {
+    const { ctx, gate } = await gatedRoutes()
+    for (const k of ['1', '2', '3', '4', '5']) await ctx.producer().send('seda:a', k)
+    await flush()
+    const ids = ctx.inflight.browse().map((e) => e.exchangeId)
+    expect(ids).toHaveLength(5)
+    expect(new Set(ids).size).toBe(5)
+    for (const k of ['3', '1', '5']) gate(k).resolve()
+    await flush()
+    expect(ctx.inflight.browse().map((e) => e.exchangeId)).toEqual([ids[1], ids[3]])
+    expect(ctx.inflight.oldest()?.exchangeId).toBe(ids[1])
+    expect(ctx.inflight.size()).toBe(2)
+    await ctx.producer().send('seda:b', '6')
+    await flush()
+    const [, , newest] = ctx.inflight.browse().map((e) => e.exchangeId)
+    expect(newest).not.toBeUndefined()
+    for (const k of ['2', '4']) gate(k).resolve()
+    await flush()
+    expect(ctx.inflight.browse().map((e) => e.exchangeId)).toEqual([newest])
+    gate('6').resolve()
+    await ctx.inflight.whenEmpty()
+    expect(ctx.inflight.size()).toBe(0)
+    expect(ctx.inflight.browse()).toEqual([])
+  })
+
   it('forgets an exchange that failed', async () => {
     const ctx = newContext()
     ctx.addRoutes((r) =>

@@ -1,5 +1,10 @@
 import { errors } from '../../errors.js'
-import type { DefaultExchange, Exchange, SuspendSlot } from '../../exchange/exchange.js'
+import {
+  copyHeaders,
+  type DefaultExchange,
+  type Exchange,
+  type SuspendSlot,
+} from '../../exchange/exchange.js'
 import type {
   Component,
   Consumer,
@@ -10,6 +15,10 @@ import type {
 } from '../../spi/component.js'
 import type { CoreInternals } from '../internals.js'
 import { Fifo, type QueuedMessage } from './seda-queue.js'
+
+// A resolved promise to schedule pulls with: `queueMicrotask` wraps every callback in an AsyncResource, which
+// cost ~0.15 µs per message here (issue 8).
+const RESOLVED = Promise.resolve()
 
 const SCHEMA = {
   concurrentConsumers: { type: 'number', default: 1, min: 1, integer: true },
@@ -56,7 +65,10 @@ class SedaProducer implements Producer {
       throw errors.shuttingDown(`send to ${this.queue.uri}`)
     const q = this.queue
     const size = q.size ?? 1000
-    const message: QueuedMessage = { body: exchange.message.body, headers: { ...exchange.message.headers } }
+    const message: QueuedMessage = {
+      body: exchange.message.body,
+      headers: copyHeaders(exchange.message.headers),
+    }
     if (q.messages.length < size) return q.offer(message)
     if (!this.blockWhenFull) throw errors.queueFull(q.uri, size)
     return this.#offerWhenSpace(message, size)
@@ -94,23 +106,15 @@ class SedaConsumer implements Consumer, SuspendSlot {
     this.#pull()
   }
 
-  /** A suspending step (delay, asyncRoute, asyncTask) frees the slot while the exchange waits. */
+  /**
+   * The exchange completed (its route releases the slot), or a suspending step (delay, asyncRoute, asyncTask)
+   * frees the slot while the exchange waits: room for the next message.
+   */
   release(exchange: DefaultExchange): void {
     if (exchange.slot !== this) return
     exchange.slot = undefined
     this.#running--
     this.wake()
-  }
-
-  #done(exchange: DefaultExchange): void {
-    if (exchange.slot !== this) return
-    exchange.slot = undefined
-    this.#running--
-  }
-
-  #doneAndPull(exchange: DefaultExchange): void {
-    this.#done(exchange)
-    this.#pull()
   }
 
   start(): void {
@@ -123,7 +127,7 @@ class SedaConsumer implements Consumer, SuspendSlot {
   wake(): void {
     if (!this.#active || this.#scheduled || this.#running >= this.#concurrency) return
     this.#scheduled = true
-    queueMicrotask(this.#drainSoon)
+    void RESOLVED.then(this.#drainSoon)
   }
 
   #pull(): void {
@@ -135,12 +139,9 @@ class SedaConsumer implements Consumer, SuspendSlot {
       this.#running++
       const ex = this.#host.createExchange(m.body, m.headers) as DefaultExchange
       ex.slot = this
-      const r = this.#host.process(ex)
-      if (r === undefined) this.#done(ex)
-      else {
-        const done = () => this.#doneAndPull(ex)
-        r.then(done, done)
-      }
+      // The route releases the slot when the exchange completes (no closure and promise per message to
+      // learn that, issue 8); `process` never rejects.
+      void this.#host.process(ex)
     }
   }
 
