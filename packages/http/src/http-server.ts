@@ -59,6 +59,12 @@ const IDLE_GRACE_MS = 500
 const LINGER_MS = 2000
 /** A graceful close waits this long for connections to finish before destroying them. */
 const CLOSE_TIMEOUT_MS = 2000
+/**
+ * A graceful close keeps listening until no connection was accepted and no answer sent for this long (at most
+ * CLOSE_TIMEOUT_MS): the clients whose last answers said `Connection: close` connect again at once, and must be
+ * answered (503 with Retry-After), not reset by the kernel for sitting in the listen backlog when it closes.
+ */
+const ACCEPT_QUIET_MS = 100
 /** A forced close gives written 503 answers this long to flush before destroying the sockets. */
 const FORCED_FLUSH_MS = 250
 
@@ -168,11 +174,12 @@ export class HttpServer {
     if (wasListening) await this.#listening?.catch(() => undefined)
     this.#phase = 'closed'
     const tracker = this.#tracker
-    // Stop accepting first, synchronously: a client that connects from now on is refused (it knows nothing was
-    // received and retries elsewhere) instead of being accepted and then reset by the close below. Only the
+    tracker.drain()
+    if (!forced && wasListening) await tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS)
+    // Stop accepting before closing connections: a client that connects from now on is refused (it knows nothing
+    // was received and retries elsewhere) instead of being accepted and then reset by the close below. Only the
     // listening socket: http.Server#close would also destroy idle keep-alive sockets, racing their next request.
     if (wasListening && this.#fastify.server.listening) NetServer.prototype.close.call(this.#fastify.server)
-    tracker.drain()
     if (forced) {
       tracker.endIdle()
       await tracker.whenEmpty(FORCED_FLUSH_MS)
@@ -282,13 +289,18 @@ export class HttpServer {
     if (match === undefined) return this.#onNoRoute(request, reply)
     // Object.assign, not `{ ...request.headers, 'http.method': … }`: adding properties to an object made by a
     // spread of a non-empty object costs V8 (11.x, Node 20) a new map each time, ~5 µs per request (issue 8).
-    const headers: Record<string, unknown> = Object.assign({}, request.headers)
+    // A spread only for an own `__proto__` header (Node 20 drops it), which Object.assign would make the
+    // copy's prototype.
+    const raw = request.headers
+    const headers: Record<string, unknown> = Object.hasOwn(raw, '__proto__')
+      ? { ...raw }
+      : Object.assign({}, raw)
     headers['http.method'] = request.method
     headers['http.path'] = path
     headers['http.query'] = request.query
     headers['http.params'] = match.params
     // `http.status` steers the answer; a client must not be able to set it with a request header.
-    if (request.headers['http.status'] !== undefined) delete headers['http.status']
+    if (raw['http.status'] !== undefined) delete headers['http.status']
     match.value.handle(headers, request.body, reply as unknown as ReplyHandle)
   }
 

@@ -11,6 +11,8 @@ interface SocketState {
   /** When `active` last dropped to zero (or the connection opened). */
   idleSince: number
   linger: NodeJS.Timeout | undefined
+  /** Close once `active` drops to zero (the connection's request stream is broken). */
+  closeWhenIdle: boolean
 }
 
 type TrackedSocket = Socket & { [kState]?: SocketState }
@@ -40,6 +42,8 @@ export class SocketTracker {
   readonly #idleGraceMs: number
   readonly #lingerMs: number
   #draining = false
+  /** When a connection was last accepted or a response last closed. */
+  #lastActivityAt = 0
   #sweepTimer: NodeJS.Timeout | undefined
   #emptyWaiters: Array<() => void> = []
 
@@ -64,6 +68,18 @@ export class SocketTracker {
   /** True when `socket` is being closed by us: a request arriving on it must not be processed. */
   static isClosing(socket: Socket): boolean {
     return !socket.writable
+  }
+
+  /** True when `socket` has a request whose response has not closed yet. */
+  static busy(socket: Socket): boolean {
+    return ((socket as TrackedSocket)[kState]?.active ?? 0) > 0
+  }
+
+  /** Closes `socket` (lingering) once no response is under way on it: at once when none is. */
+  static closeAfterAnswers(socket: Socket): void {
+    const st = (socket as TrackedSocket)[kState]
+    if (st === undefined || st.active === 0) lingeringClose.call(socket)
+    else st.closeWhenIdle = true
   }
 
   /** Starts closing connections: idle ones after the grace period, busy ones after their response. */
@@ -101,17 +117,42 @@ export class SocketTracker {
     })
   }
 
+  /**
+   * Resolves once no connection has been accepted and no response closed for `quietMs`, or after `timeoutMs`
+   * when clients keep coming. Looks first after one turn of the event loop, so connections waiting in the
+   * listen backlog are accepted (and count) before it decides.
+   */
+  whenQuiet(quietMs: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    return new Promise((resolve) => {
+      const check = () => {
+        const now = Date.now()
+        const quietAt = this.#lastActivityAt + quietMs
+        if (quietAt <= now || now >= deadline) return resolve()
+        setTimeout(check, Math.min(quietAt, deadline) - now).unref()
+      }
+      setImmediate(check)
+    })
+  }
+
   /** Destroys every connection still open. */
   destroyAll(): void {
     for (const s of this.#sockets) s.destroy()
   }
 
   readonly #onConnection = (socket: TrackedSocket): void => {
-    socket[kState] = { tracker: this, active: 0, idleSince: Date.now(), linger: undefined }
+    socket[kState] = {
+      tracker: this,
+      active: 0,
+      idleSince: Date.now(),
+      linger: undefined,
+      closeWhenIdle: false,
+    }
     // Node's http server calls `destroySoon()` after a `Connection: close` response; make it a lingering close.
     socket.destroySoon = lingeringClose
     socket.on('close', SocketTracker.#onSocketClose)
     this.#sockets.add(socket)
+    this.#lastActivityAt = socket[kState].idleSince
     if (this.#draining) this.#arm(this.#idleGraceMs)
   }
 
@@ -127,6 +168,8 @@ export class SocketTracker {
     if (st === undefined) return
     st.active--
     st.idleSince = Date.now()
+    st.tracker.#lastActivityAt = st.idleSince
+    if (st.active === 0 && st.closeWhenIdle) lingeringClose.call(this.req.socket)
     // A response whose headers went out before the drain started did not say `Connection: close`.
     if (st.active === 0 && st.tracker.#draining) st.tracker.#arm(st.tracker.#idleGraceMs)
   }

@@ -108,6 +108,42 @@ describe('http shutdown', () => {
     await expect(send(port, 'GET', '/fast')).rejects.toMatchObject({ code: 'ECONNREFUSED' })
   })
 
+  it('keeps listening at NOW until clients stopped connecting, so a client that honours 503 meets no reset', async () => {
+    running = await startHttp((r) =>
+      r
+        .from('http:/work?method=GET')
+        .routeId('work')
+        .delay(5)
+        .setBody(() => 'done'),
+    )
+    const { ctx, port } = running
+    // 40 clients, each a new connection per request (as after every `Connection: close`), each stopping at its
+    // first 503 (Retry-After): the last connections they open race the end of the drain.
+    const outcomes: string[] = []
+    let answered = 0
+    const busy = deferred()
+    const client = async () => {
+      for (;;) {
+        try {
+          const a = await send(port, 'GET', '/work')
+          outcomes.push(String(a.status))
+          if (++answered === 400) busy.resolve()
+          if (a.status !== 200) return
+        } catch (err) {
+          outcomes.push((err as NodeJS.ErrnoException).code ?? String(err))
+          return
+        }
+      }
+    }
+    const clients = Promise.all(Array.from({ length: 40 }, client))
+    await busy.promise
+    const report = await ctx.stop({ timeoutMs: 10_000 })
+    await clients
+    expect(report.graceful).toBe(true)
+    expect(outcomes.filter((o) => o !== '200' && o !== '503')).toEqual([])
+    expect(outcomes.filter((o) => o === '503')).toHaveLength(40)
+  })
+
   it('on a forced stop answers every unanswered request with 503 and leaves no socket open', async () => {
     const release = deferred()
     let arrivals = 0
