@@ -19,6 +19,37 @@ export function row({
   return { scenario, graceful, trials, sent, processed, lost, duplicated, passed, notes }
 }
 
+/**
+ * The row of an AMQP scenario that stops consumers by a fault (not gracefully), from its summed ledger
+ * accounts `s` (lib/ledger.mjs). Holds when nothing is lost, no problem was noted, and, unless
+ * `requireAllProcessed` is false (messages may be left in the queue), every message was processed with at
+ * most `maxDuplicated` processed twice. The notes end with the first problems and a sample of lost ids.
+ */
+export function faultRow({
+  scenario,
+  trials,
+  s,
+  notes,
+  problems,
+  maxDuplicated = Number.POSITIVE_INFINITY,
+  requireAllProcessed = true,
+}) {
+  const all = [...notes, ...problems.slice(0, 3)]
+  if (s.lostIds.length > 0) all.push(`lost e.g. ${s.lostIds.join(',')}`)
+  const processedAll = !requireAllProcessed || (s.processed === s.sent && s.duplicated <= maxDuplicated)
+  return row({
+    scenario,
+    graceful: false,
+    trials,
+    sent: s.sent,
+    processed: s.processed,
+    lost: s.lost,
+    duplicated: s.duplicated,
+    passed: s.lost === 0 && processedAll && problems.length === 0,
+    notes: all.join('; '),
+  })
+}
+
 /** A row for a scenario that could not run to the end. */
 export function failedRow(scenario, graceful, err) {
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err)

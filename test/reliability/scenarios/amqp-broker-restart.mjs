@@ -12,7 +12,7 @@ import {
   uniqueName,
 } from '../lib/broker.mjs'
 import { account, sumAccounts } from '../lib/ledger.mjs'
-import { row } from '../lib/report.mjs'
+import { faultRow } from '../lib/report.mjs'
 import { makeIds, readLines, sleep, waitFor } from '../lib/util.mjs'
 import { processedCount, processedIds, startWorker, stopWorker, waitAllProcessed } from '../lib/workers.mjs'
 
@@ -71,27 +71,17 @@ export default {
       }
     }
     const s = sumAccounts(accounts)
-    const notes = [
-      `${trials} × ${messages} persistent msgs on a durable queue, broker app down ${downtimes.join(', ')} s`,
-      `duplicates allowed (in flight at the stop, ≤ prefetch ${PREFETCH} per restart)`,
-      ...problems.slice(0, 3),
-    ]
-    if (s.lostIds.length > 0) notes.push(`lost e.g. ${s.lostIds.join(',')}`)
     return [
-      row({
+      faultRow({
         scenario: 'amqp-broker-restart',
-        graceful: false,
         trials,
-        sent: s.sent,
-        processed: s.processed,
-        lost: s.lost,
-        duplicated: s.duplicated,
-        passed:
-          s.lost === 0 &&
-          s.processed === s.sent &&
-          s.duplicated <= trials * PREFETCH &&
-          problems.length === 0,
-        notes: notes.join('; '),
+        s,
+        notes: [
+          `${trials} × ${messages} persistent msgs on a durable queue, broker app down ${downtimes.join(', ')} s`,
+          `duplicates allowed (in flight at the stop, ≤ prefetch ${PREFETCH} per restart)`,
+        ],
+        problems,
+        maxDuplicated: trials * PREFETCH,
       }),
     ]
   },

@@ -12,7 +12,7 @@ import {
   uniqueName,
 } from '../lib/broker.mjs'
 import { account, sumAccounts } from '../lib/ledger.mjs'
-import { row } from '../lib/report.mjs'
+import { faultRow } from '../lib/report.mjs'
 import { makeIds, randomInt, readLines, waitFor } from '../lib/util.mjs'
 import { processedCount, processedIds, startWorker, stopWorker, waitAllProcessed } from '../lib/workers.mjs'
 
@@ -77,23 +77,17 @@ export default {
       problems.push(`only ${reconnects} reconnects logged for ${trials * DROPS} drops`)
     if (maxInflight > PREFETCH)
       problems.push(`${maxInflight} exchanges in flight at once, above prefetch ${PREFETCH}`)
-    const notes = [
-      `${trials} × ${messages} msgs, ${DROPS} broker-side connection closes per trial, ${reconnects} reconnects`,
-      `duplicates allowed: at most drops × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,
-      ...problems.slice(0, 3),
-    ]
-    if (s.lostIds.length > 0) notes.push(`lost e.g. ${s.lostIds.join(',')}`)
     return [
-      row({
+      faultRow({
         scenario: 'amqp-connection-drop',
-        graceful: false,
         trials,
-        sent: s.sent,
-        processed: s.processed,
-        lost: s.lost,
-        duplicated: s.duplicated,
-        passed: s.lost === 0 && s.processed === s.sent && s.duplicated <= bound && problems.length === 0,
-        notes: notes.join('; '),
+        s,
+        notes: [
+          `${trials} × ${messages} msgs, ${DROPS} broker-side connection closes per trial, ${reconnects} reconnects`,
+          `duplicates allowed: at most drops × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,
+        ],
+        problems,
+        maxDuplicated: bound,
       }),
     ]
   },

@@ -3,7 +3,7 @@
 // is either processed or back in the queue (lost 0), and the stop was reported forced (exit code 1).
 import { declareQueue, deleteTopology, drainQueue, fillQueue, uniqueName } from '../lib/broker.mjs'
 import { account, sumAccounts } from '../lib/ledger.mjs'
-import { row } from '../lib/report.mjs'
+import { faultRow } from '../lib/report.mjs'
 import { makeIds, randomInt, sleep, waitFor } from '../lib/util.mjs'
 import { processedCount, processedIds, startWorker, stopWorker } from '../lib/workers.mjs'
 
@@ -45,23 +45,17 @@ export default {
       }
     }
     const s = sumAccounts(accounts)
-    const notes = [
-      `${trials} × ${messages} msgs of 0.02–4 s (5 % stuck), prefetch 20, timeout 1 s`,
-      `${s.remaining} requeued, ${abortedTotal} exchanges aborted`,
-      ...problems.slice(0, 3),
-    ]
-    if (s.lostIds.length > 0) notes.push(`lost e.g. ${s.lostIds.join(',')}`)
     return [
-      row({
+      faultRow({
         scenario: 'amqp-forced-timeout',
-        graceful: false,
         trials,
-        sent: s.sent,
-        processed: s.processed,
-        lost: s.lost,
-        duplicated: s.duplicated,
-        passed: s.lost === 0 && problems.length === 0,
-        notes: notes.join('; '),
+        s,
+        notes: [
+          `${trials} × ${messages} msgs of 0.02–4 s (5 % stuck), prefetch 20, timeout 1 s`,
+          `${s.remaining} requeued, ${abortedTotal} exchanges aborted`,
+        ],
+        problems,
+        requireAllProcessed: false,
       }),
     ]
   },

@@ -3,7 +3,7 @@
 // expected (the messages in flight at the kill run again) and reported, with the bound kills × prefetch.
 import { declareQueue, deleteTopology, drainQueue, fillQueue, uniqueName } from '../lib/broker.mjs'
 import { account, sumAccounts } from '../lib/ledger.mjs'
-import { row } from '../lib/report.mjs'
+import { faultRow } from '../lib/report.mjs'
 import { makeIds, randomInt, waitFor } from '../lib/util.mjs'
 import { processedCount, processedIds, startWorker, stopWorker, waitAllProcessed } from '../lib/workers.mjs'
 
@@ -51,23 +51,17 @@ export default {
     }
     const s = sumAccounts(accounts)
     const bound = trials * KILLS * PREFETCH
-    const notes = [
-      `${trials} × ${messages} msgs, ${KILLS} SIGKILLs per trial, prefetch ${PREFETCH}`,
-      `duplicates expected: at most kills × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,
-      ...problems.slice(0, 3),
-    ]
-    if (s.lostIds.length > 0) notes.push(`lost e.g. ${s.lostIds.join(',')}`)
     return [
-      row({
+      faultRow({
         scenario: 'amqp-kill-9',
-        graceful: false,
         trials,
-        sent: s.sent,
-        processed: s.processed,
-        lost: s.lost,
-        duplicated: s.duplicated,
-        passed: s.lost === 0 && s.processed === s.sent && s.duplicated <= bound && problems.length === 0,
-        notes: notes.join('; '),
+        s,
+        notes: [
+          `${trials} × ${messages} msgs, ${KILLS} SIGKILLs per trial, prefetch ${PREFETCH}`,
+          `duplicates expected: at most kills × prefetch = ${bound}${s.duplicated > bound ? ' — EXCEEDED' : ''}`,
+        ],
+        problems,
+        maxDuplicated: bound,
       }),
     ]
   },
