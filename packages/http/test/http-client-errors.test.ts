@@ -1,6 +1,5 @@
-import { connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startHttp, type Running } from './support.js'
+import { rawConnection, startHttp, type Running } from './support.js'
 
 let running: Running | undefined
 afterEach(async () => {
@@ -8,32 +7,22 @@ afterEach(async () => {
   running = undefined
 })
 
-/** A raw connection that collects what the server sends and how the connection ends. */
-async function rawConnection(port: number) {
-  const socket: Socket = connect(port, '127.0.0.1')
-  const events: string[] = []
-  let data = ''
-  const closed = new Promise<boolean>((resolve) => socket.on('close', resolve))
-  socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')))
-  socket.on('end', () => events.push('end'))
-  socket.on('error', (err: NodeJS.ErrnoException) => events.push(`error:${err.code ?? err.message}`))
-  await new Promise<void>((resolve) => socket.once('connect', resolve))
-  /** Resolves with everything received once a complete answer (headers and `content-length` body) is in. */
-  const answer = async (withBody = true): Promise<string> => {
-    for (;;) {
+/** A raw connection whose `answer()` resolves once a complete answer (headers and its body) is in. */
+async function rawAnswering(port: number) {
+  const conn = await rawConnection(port)
+  const answer = (withBody = true): Promise<string> =>
+    conn.until((data) => {
       const end = data.indexOf('\r\n\r\n')
       const length = Number(/content-length: *(\d+)/i.exec(data)?.[1] ?? NaN)
-      if (end !== -1 && (!withBody || data.length >= end + 4 + length)) return data
-      await new Promise<void>((resolve) => socket.once('data', () => resolve()))
-    }
-  }
-  return { socket, events, closed, answer }
+      return end !== -1 && (!withBody || data.length >= end + 4 + length)
+    })
+  return { ...conn, answer }
 }
 
 describe('http requests the parser rejects', () => {
   it('answers 400 problem+json with Connection: close and closes without a reset while the client still sends', async () => {
     running = await startHttp((r) => r.from('http:/in').setBody(() => 'never'))
-    const conn = await rawConnection(running.port)
+    const conn = await rawAnswering(running.port)
     const size = 4 * 1024 * 1024
     // An unknown method: the parser fails on the request line, long before the 4 MiB body has arrived.
     conn.socket.write(`FOO /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${size}\r\n\r\n`)
@@ -62,7 +51,7 @@ describe('http requests the parser rejects', () => {
 
   it('answers headers over the limit with 431, and a HEAD request without a body', async () => {
     running = await startHttp((r) => r.from('http:/in').setBody(() => 'never'))
-    const conn = await rawConnection(running.port)
+    const conn = await rawAnswering(running.port)
     conn.socket.write(`HEAD /in HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`)
     const text = await conn.answer(false)
     expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/)
@@ -75,7 +64,7 @@ describe('http requests the parser rejects', () => {
 
   it('answers a keep-alive request normally and the malformed one after it with 400', async () => {
     running = await startHttp((r) => r.from('http:/in').setBody(() => 'fine'))
-    const conn = await rawConnection(running.port)
+    const conn = await rawAnswering(running.port)
     conn.socket.write(`GET /in HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)
     expect(await conn.answer()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nfine$/)
     conn.socket.write(

@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, nextEvent, send, startHttp, type Running } from './support.js'
+import { deferred, nextEvent, rawConnection, send, startHttp, type Running } from './support.js'
 
 let running: Running | undefined
 afterEach(async () => {
@@ -11,23 +11,14 @@ afterEach(async () => {
 
 /** A raw keep-alive connection that records how it ends. */
 async function keepAliveConnection(port: number) {
-  const socket: Socket = connect(port, '127.0.0.1')
-  const events: string[] = []
-  let data = ''
-  const closed = new Promise<boolean>((resolve) => socket.on('close', resolve))
-  socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')))
-  socket.on('end', () => events.push('end'))
-  socket.on('error', (err: NodeJS.ErrnoException) => events.push(`error:${err.code ?? err.message}`))
-  await new Promise<void>((resolve) => socket.once('connect', resolve))
-  const get = async (path: string): Promise<string> => {
-    data = ''
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`)
+  const conn = await rawConnection(port)
+  const get = (path: string): Promise<string> => {
+    conn.clear()
+    conn.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`)
     // The routes below answer with a fixed-size body; wait until the whole answer arrived.
-    while (!/\r\n\r\n[\s\S]*pong$/.test(data))
-      await new Promise<void>((resolve) => socket.once('data', () => resolve()))
-    return data
+    return conn.until((data) => /\r\n\r\n[\s\S]*pong$/.test(data))
   }
-  return { socket, events, closed, get }
+  return { ...conn, get }
 }
 
 /** Sends a keep-alive GET and resolves with the response once it is complete. */

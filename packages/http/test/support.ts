@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { createContext, type ContextEvent, type IntegrationContext, type RouteDsl } from '@dromedary/core'
 import { httpComponent, type HttpComponent, type HttpComponentOptions } from '@dromedary/http'
 
@@ -83,4 +84,36 @@ export function nextEvent<T extends ContextEvent['type']>(
       resolve(e as Extract<ContextEvent, { type: T }>)
     })
   })
+}
+
+/** A raw TCP connection to 127.0.0.1 that records what the server sends and how the connection ends. */
+export async function rawConnection(port: number): Promise<{
+  socket: Socket
+  /** `end` for a FIN, `error:<code>` for a reset or other error, in order. */
+  events: string[]
+  /** Resolves with `hadError` once the socket is closed. */
+  closed: Promise<boolean>
+  /** Forgets what was received so far (before the next request on a keep-alive connection). */
+  clear(): void
+  /** Resolves with everything received so far once `done` holds for it, checking again on each chunk. */
+  until(done: (received: string) => boolean): Promise<string>
+}> {
+  const socket = connect(port, '127.0.0.1')
+  const events: string[] = []
+  let data = ''
+  const closed = new Promise<boolean>((resolve) => socket.on('close', resolve))
+  socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')))
+  socket.on('end', () => events.push('end'))
+  socket.on('error', (err: NodeJS.ErrnoException) => events.push(`error:${err.code ?? err.message}`))
+  await new Promise<void>((resolve) => socket.once('connect', resolve))
+  return {
+    socket,
+    events,
+    closed,
+    clear: () => void (data = ''),
+    async until(done) {
+      while (!done(data)) await new Promise<void>((resolve) => socket.once('data', () => resolve()))
+      return data
+    },
+  }
 }
