@@ -61,6 +61,11 @@ class AmqpComponent implements Component {
     this.#settings = settings
   }
 
+  /** Unhealthy once the connection's recovery gave up (`reconnect.maxRetries` exhausted): not ready. */
+  healthy(): boolean {
+    return this.#connection?.gaveUp !== true
+  }
+
   createEndpoint(uri: EndpointUri, context: ComponentContext): Endpoint {
     this.#bind(context)
     return createAmqpEndpoint(uri, {

@@ -108,6 +108,11 @@ export class AmqpConnection {
     }
   }
 
+  /** True once recovery gave up after a connection loss (not after `close()`): nothing will reconnect. */
+  get gaveUp(): boolean {
+    return this.#failure !== undefined
+  }
+
   /** Registers a consumer to re-establish after every reconnect; returns the unregister function. */
   addRecoverer(recoverer: Recoverer): () => void {
     this.#recoverers.add(recoverer)

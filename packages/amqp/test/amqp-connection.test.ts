@@ -1,3 +1,4 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { createContext, isDromedaryError, type Exchange } from '@dromedary/core'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { amqpComponent, AmqpErrorCodes } from '../src/index.js'
@@ -117,5 +118,45 @@ describe('amqp connection recovery', () => {
       }),
     )
     await expect(ctx.start()).rejects.toMatchObject({ code: AmqpErrorCodes.CONNECT })
+  })
+})
+
+describe('amqp component health', () => {
+  it('reports the context not ready, but still live, once connection recovery gives up', async () => {
+    // A TCP proxy in front of the broker that the test can take away, so reconnects are refused.
+    const sockets = new Set<Socket>()
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(new URL(BROKER_URL).port || 5672), new URL(BROKER_URL).hostname)
+      for (const s of [client, upstream]) {
+        sockets.add(s)
+        s.on('error', () => undefined)
+        s.on('close', () => sockets.delete(s))
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const url = new URL(BROKER_URL)
+    url.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const logger = captureLogger()
+    const ctx = createContext({ logger })
+    suite.track(ctx)
+    ctx.addComponent(
+      'amqp',
+      amqpComponent({ url: url.href, reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxRetries: 2 } }),
+    )
+    const q = await broker.queue('health')
+    ctx.addRoutes((r) => r.from(`amqp:queue:${q}`).to('mock:out'))
+    await ctx.start()
+    expect(ctx.health()).toEqual({ live: true, ready: true })
+
+    const gaveUp = logger.waitFor((l) => l.msg.includes('recovery gave up'))
+    await new Promise<void>((resolve) => {
+      proxy.close(() => resolve())
+      for (const s of sockets) s.destroy()
+    })
+    await gaveUp
+    // Not ready (take it out of the load balancer), still live (a dead broker must not restart every pod).
+    expect(ctx.health()).toEqual({ live: true, ready: false })
+    await ctx.stop()
   })
 })

@@ -653,7 +653,9 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
 
   health(): { live: boolean; ready: boolean } {
     const status = this.#lifecycle.status
-    return { live: status !== 'stopped', ready: status === 'started' && this.#level === 'running' }
+    let ready = status === 'started' && this.#level === 'running'
+    if (ready) for (const c of this.#components.values()) if (c.healthy?.() === false) ready = false
+    return { live: status !== 'stopped', ready }
   }
 }
 

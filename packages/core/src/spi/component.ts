@@ -44,6 +44,11 @@ export interface Component {
   start?(context: ComponentContext): void | Promise<void>
   /** Called at NOW, after every route is stopped: close sockets, channels and connections. */
   close?(options: { forced: boolean }): void | Promise<void>
+  /**
+   * False while the component cannot do its work and will not recover by itself (an AMQP connection whose
+   * recovery gave up); the context then reports not ready (`health().ready`, `/health/ready`). Omitted: healthy.
+   */
+  healthy?(): boolean
 }
 
 /** One addressable endpoint. */

@@ -26,6 +26,20 @@ describe('createContext', () => {
     expect(ctx.health()).toEqual({ live: true, ready: false })
   })
 
+  it('is not ready while a component reports itself unhealthy, and stays live', async () => {
+    let healthy = true
+    const ctx = newContext().addComponent('flaky', {
+      createEndpoint: (uri) => ({ uri: uri.uri }),
+      healthy: () => healthy,
+    })
+    await ctx.start()
+    expect(ctx.health()).toEqual({ live: true, ready: true })
+    healthy = false
+    expect(ctx.health()).toEqual({ live: true, ready: false })
+    healthy = true
+    expect(ctx.health()).toEqual({ live: true, ready: true })
+  })
+
   it('names the context dromedary unless given a name', () => {
     expect(newContext().name).toBe('dromedary')
     expect(newContext({ name: 'orders' }).name).toBe('orders')
