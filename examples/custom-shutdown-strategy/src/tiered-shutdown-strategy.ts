@@ -148,7 +148,13 @@ export class TieredShutdownStrategy implements ShutdownStrategy {
             {},
             `Timeout stopping [${routes.map((r) => r.id).join(', ')}]; aborting the stop and leaving them running`,
           )
-          return this.#report(start, clock.now(), false, false, true, stopped)
+          return {
+            graceful: false,
+            forced: false,
+            timedOut: true,
+            durationMs: clock.now() - start,
+            routes: stopped,
+          }
         }
         this.#logTimeout(ctx, tier, routes)
         forced = true
@@ -172,7 +178,7 @@ export class TieredShutdownStrategy implements ShutdownStrategy {
         `${s.forced ? 'Forced stopped' : 'Stopped'} ${s.id} (${describeEndpoint(from)})`,
       )
     }
-    return this.#report(start, end, graceful, forced, timedOut, stopped)
+    return { graceful, forced, timedOut, durationMs: end - start, routes: stopped }
   }
 
   /** Assigns every route to the first tier that matches it (or to the last tier); drops empty tiers. */
@@ -195,17 +201,6 @@ export class TieredShutdownStrategy implements ShutdownStrategy {
       `Tier ${tier.name} did not drain within ${seconds(tier.timeoutMs)} s: forcing [${[...ids].join(', ')}] with ${mine.length} inflight and ${pending} pending exchanges`,
     )
     for (const e of mine) ctx.logger.warn({ tier: tier.name }, formatInflightExchange(e))
-  }
-
-  #report(
-    start: number,
-    end: number,
-    graceful: boolean,
-    forced: boolean,
-    timedOut: boolean,
-    routes: RouteShutdownReport[],
-  ): ShutdownReport {
-    return { graceful, forced, timedOut, durationMs: end - start, routes }
   }
 }
 
