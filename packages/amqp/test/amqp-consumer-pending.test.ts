@@ -92,6 +92,7 @@ function setup(prefetch: number, task: ShutdownRunningTask = 'completeCurrentTas
       new Promise<void>((resolve) => running.set((ex.message.body as { tag: number }).tag, resolve)),
     wasAborted: () => false,
     notifyPending: () => notified++,
+    setReady: () => undefined,
   }
   const noop = { inc() {} }
   const consumer = new AmqpConsumer(

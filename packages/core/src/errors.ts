@@ -86,6 +86,11 @@ export const errors = {
     ),
   invalidContextOption: (option: string, value: unknown, expected: string) =>
     mk(E.INVALID_OPTION, `Context option "${option}" has value "${String(value)}", expected ${expected}`),
+  invalidDuration: (option: string, value: unknown, min: number) =>
+    mk(
+      E.INVALID_OPTION,
+      `Option "${option}" has value ${describeValue(value)}, expected an integer number of milliseconds from ${min} to 2147483647`,
+    ),
   invalidRoute: (routeId: string, why: string) => mk(E.INVALID_ROUTE, `Route "${routeId}": ${why}`),
   duplicateRouteId: (routeId: string) => mk(E.DUPLICATE_ROUTE_ID, `Duplicate route id "${routeId}"`),
   duplicateStartupOrder: (order: number, a: string, b: string) =>
@@ -118,6 +123,19 @@ export const errors = {
   mockNotSatisfied: (name: string, detail: string) =>
     mk(E.MOCK_NOT_SATISFIED, `mock:${name} is not satisfied: ${detail}`),
 } satisfies Record<string, (...args: never[]) => DromedaryError>
+
+/** A value as an error message shows it: strings quoted, everything else as JavaScript would print it. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value)
+  if (value === undefined || value === null) return String(value)
+  try {
+    return JSON.stringify(value) ?? typeof value
+  } catch {
+    return typeof value
+  }
+}
 
 /** The message of anything thrown. */
 export function messageOf(err: unknown): string {

@@ -55,10 +55,12 @@ export type {
   Producer,
   ShutdownLevel,
   ShutdownRunningTask,
+  StopOptions,
 } from './spi/component.js'
 export type { Logger } from './spi/logger.js'
 export type { MetricsFactory, CounterMetric, GaugeMetric } from './spi/metrics.js'
 export type { OptionSchema, OptionSpec, ParsedOptions } from './uri/options.js'
+export { validateDuration, MAX_DURATION_MS } from './uri/duration.js'
 export type { MetricsOptions } from './metrics/context-metrics.js'
 export type { WorkerGroupOptions } from './async/worker-group.js'
 export type { MockEndpoint, AssertOptions } from './components/mock/mock-endpoint.js'

@@ -9,6 +9,7 @@ describe('@dromedary/core public API', () => {
       'CoreErrorCodes',
       'DefaultShutdownStrategy',
       'DromedaryError',
+      'MAX_DURATION_MS',
       'REDELIVERY_COUNTER',
       'RouteBuilder',
       'createContext',
@@ -16,6 +17,7 @@ describe('@dromedary/core public API', () => {
       'drainRoutes',
       'formatInflightExchange',
       'isDromedaryError',
+      'validateDuration',
     ])
   })
 

@@ -655,6 +655,7 @@ class DefaultIntegrationContext implements IntegrationContext, CoreInternals, Co
     const status = this.#lifecycle.status
     let ready = status === 'started' && this.#level === 'running'
     if (ready) for (const c of this.#components.values()) if (c.healthy?.() === false) ready = false
+    if (ready) for (const r of this.#routes) if (r.status === 'started' && !r.ready) ready = false
     return { live: status !== 'stopped', ready }
   }
 }

@@ -47,6 +47,8 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
   readonly startupOrder: number
   readonly definition: RouteDefinition
   status: RouteStatus = 'stopped'
+  /** False while the consumer says it cannot take work (`ConsumerHost.setReady`). */
+  ready = true
   /** Tasks queued on worker groups by this route (pending). */
   asyncPending = 0
   /** Of those, `asyncTask` exchanges (tracked in flight) waiting for a worker: counted pending, not in flight. */
@@ -183,6 +185,11 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
 
   notifyPending(): void {
     if (this.#drainWaiters.length > 0) this.#checkDrained()
+  }
+
+  setReady(ready: boolean): void {
+    this.ready = ready
+    if (this.status === 'started') this.metrics.up(ready ? 1 : 0)
   }
 
   // --- shutdown support -----------------------------------------------------------------------

@@ -9,6 +9,17 @@ export type ShutdownRunningTask = 'completeCurrentTaskOnly' | 'completeAllTasks'
 /** `running` until NOTICE, `pending` from NOTICE, `shutdown` from NOW (seed 001). */
 export type ShutdownLevel = 'running' | 'pending' | 'shutdown'
 
+/**
+ * What a shutdown participant is told (SPEC §4.4): whether the stop is forced, and a signal the context
+ * aborts when the participant's phase deadline passes or the shutdown is escalated (`forceStop()`). Once it
+ * is aborted, stop waiting on peers and end hard (destroy sockets; the broker requeues what was unacked).
+ * The context always passes `signal`; it is optional only so tests can call a participant directly.
+ */
+export interface StopOptions {
+  readonly forced: boolean
+  readonly signal?: AbortSignal
+}
+
 /** A parsed endpoint URI: `scheme:path?option=value`. */
 export interface EndpointUri {
   /** The URI as written. */
@@ -42,8 +53,11 @@ export interface Component {
   createEndpoint(uri: EndpointUri, context: ComponentContext): Endpoint
   /** Called once by `ctx.start()` before any route starts. */
   start?(context: ComponentContext): void | Promise<void>
-  /** Called at NOW, after every route is stopped: close sockets, channels and connections. */
-  close?(options: { forced: boolean }): void | Promise<void>
+  /**
+   * Called at NOW, after every route is stopped: close sockets, channels and connections. Raced against the
+   * NOW deadline (`nowBudgetMs`); when `options.signal` aborts, close hard (destroy sockets) at once.
+   */
+  close?(options: StopOptions): void | Promise<void>
   /**
    * False while the component cannot do its work and will not recover by itself (an AMQP connection whose
    * recovery gave up); the context then reports not ready (`health().ready`, `/health/ready`). Omitted: healthy.
@@ -81,6 +95,12 @@ export interface ConsumerHost {
   wasAborted(exchange: Exchange): boolean
   /** Call after `pendingExchanges()` fell, so an event-driven drain can notice it reached zero. */
   notifyPending(): void
+  /**
+   * Tells the route whether its consumer can take work right now. A consumer that lost its subscription
+   * (cancelled by the broker, resubscribing with backoff) calls `setReady(false)`; until `setReady(true)` the
+   * route reports `route_up` 0 and the context is not ready (`health().ready`). Starts out ready.
+   */
+  setReady(ready: boolean): void
   /** The context's shutdown level right now. */
   readonly shutdownLevel: ShutdownLevel
 }
@@ -100,18 +120,30 @@ export interface ConsumerHost {
  */
 export interface Consumer {
   start(): void | Promise<void>
-  stop(options: { forced: boolean }): void | Promise<void>
+  stop(options: StopOptions): void | Promise<void>
   suspend?(): void | Promise<void>
   resume?(): void | Promise<void>
-  prepareShutdown?(options: { forced: boolean; task: ShutdownRunningTask }): void | Promise<void>
+  prepareShutdown?(options: StopOptions & { readonly task: ShutdownRunningTask }): void | Promise<void>
   pendingExchanges?(): number
   deferShutdown?(task: ShutdownRunningTask): boolean
   afterShutdown?(): void | Promise<void>
+  /**
+   * Releases what `createConsumer` claimed (an endpoint's single-consumer slot) when its route is discarded
+   * before it ever started: a rejected `addRoutes` batch leaves no trace (SPEC §2).
+   */
+  dispose?(): void
+  /**
+   * True when the consumer can hand an unfinished message back to its source (AMQP requeue). Then an
+   * exchange whose redeliveries shutdown cut short is aborted and handed back; otherwise (seda, timer) it
+   * goes on to its dead letter or fails (SPEC §3.2). @default false
+   */
+  readonly handsBack?: boolean
 }
 
 /** Sends exchanges to an endpoint. `process` may return synchronously. */
 export interface Producer {
   process(exchange: Exchange): void | Promise<void>
   start?(): void | Promise<void>
-  stop?(): void | Promise<void>
+  /** Called at NOW; raced against the NOW deadline, and `signal` aborts when it passes. */
+  stop?(options?: { readonly signal?: AbortSignal }): void | Promise<void>
 }

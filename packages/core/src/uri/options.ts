@@ -1,9 +1,10 @@
 import { errors } from '../errors.js'
+import { MAX_DURATION_MS } from './duration.js'
 
 /** One typed endpoint option. `duration` accepts ms numbers or `250ms`, `5s`, `2m`. */
 export type OptionSpec =
   | { readonly type: 'number'; readonly default?: number; readonly min?: number; readonly integer?: boolean }
-  | { readonly type: 'duration'; readonly default?: number }
+  | { readonly type: 'duration'; readonly default?: number; readonly min?: number }
   | { readonly type: 'boolean'; readonly default?: boolean }
   | { readonly type: 'string'; readonly default?: string }
   | { readonly type: 'enum'; readonly values: readonly string[]; readonly default?: string }
@@ -58,7 +59,12 @@ function parseValue(routeId: string, uri: string, name: string, raw: string, spe
     case 'duration': {
       const m = DURATION.exec(raw.trim())
       if (m === null) throw bad('a duration in ms (e.g. 250, 250ms, 5s)')
-      return Number(m[1]) * (UNIT[m[2] ?? 'ms'] ?? 1)
+      const ms = Number(m[1]) * (UNIT[m[2] ?? 'ms'] ?? 1)
+      const min = spec.min ?? 0
+      // Node's timers fire at once above 2³¹−1 ms; a fraction of a ms is not a timer value either (SPEC §2).
+      if (!Number.isInteger(ms) || ms < min || ms > MAX_DURATION_MS)
+        throw bad(`a whole number of ms from ${min} to ${MAX_DURATION_MS}`)
+      return ms
     }
     case 'boolean':
       if (raw === 'true') return true
