@@ -58,6 +58,9 @@ export type {
   StopOptions,
 } from './spi/component.js'
 export type { Logger } from './spi/logger.js'
+export type { HeaderFilter } from './spi/header-filter.js'
+export { isReservedHeader, RESERVED_HEADER_PREFIXES, UNSAFE_FORWARD_HEADERS } from './spi/header-filter.js'
+export type { IdempotentRepository } from './spi/idempotent-repository.js'
 export type { MetricsFactory, CounterMetric, GaugeMetric } from './spi/metrics.js'
 export type { OptionSchema, OptionSpec, ParsedOptions } from './uri/options.js'
 export { validateDuration, MAX_DURATION_MS } from './uri/duration.js'

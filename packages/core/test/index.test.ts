@@ -11,12 +11,15 @@ describe('@dromedary/core public API', () => {
       'DromedaryError',
       'MAX_DURATION_MS',
       'REDELIVERY_COUNTER',
+      'RESERVED_HEADER_PREFIXES',
       'RouteBuilder',
+      'UNSAFE_FORWARD_HEADERS',
       'createContext',
       'describeEndpoint',
       'drainRoutes',
       'formatInflightExchange',
       'isDromedaryError',
+      'isReservedHeader',
       'validateDuration',
     ])
   })
