@@ -102,7 +102,7 @@ export function createPipelineApp(options: PipelineAppOptions): {
     )
   }
 
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     // The pipeline. A failed exchange is nacked without requeue: the broker routes it to the DLX.
     r.from<unknown>(
       `amqp:queue:${names.input}?prefetch=${options.prefetch ?? 10}&deadLetterExchange=${names.dlx}`,

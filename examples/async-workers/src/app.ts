@@ -82,7 +82,7 @@ export function createShaperApp(options: ShaperAppOptions = {}): {
   if (options.port !== undefined)
     ctx.addComponent('http', httpComponent({ port: options.port, host: '127.0.0.1' }))
 
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     // Traffic generator: one call request per tick.
     r.from(`timer:traffic?period=${options.trafficPeriodMs ?? 50}&repeatCount=${traffic}`)
       .routeId('traffic')

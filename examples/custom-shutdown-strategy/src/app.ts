@@ -39,7 +39,7 @@ export function createReportsApp(options: ReportsAppOptions = {}): IntegrationCo
   })
   ctx.addComponent('http', httpComponent({ port: options.port ?? 8080, host: '127.0.0.1' }))
 
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     // Frontend tier: clients wait on these, so they get a short budget.
     r.from<unknown>('http:/reports?method=POST')
       .routeId('api')

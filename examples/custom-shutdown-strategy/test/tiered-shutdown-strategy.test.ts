@@ -39,7 +39,7 @@ function createHarness(): Harness {
       ],
     }),
   })
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     // Background starts first and would stop first under the default strategy; the tiers reverse that.
     r.from<Request>('seda:jobs?concurrentConsumers=10')
       .routeId('jobs')

@@ -80,7 +80,7 @@ export function createOrdersApp(options: OrdersAppOptions = {}): {
     options.amqpUrl === undefined ? 'seda:orders?concurrentConsumers=8' : 'amqp:queue:orders?prefetch=8'
   const queueOut = options.amqpUrl === undefined ? 'seda:orders' : 'amqp:queue:orders'
 
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     // 1. Intake: validate, answer 202 { id } and queue the order.
     r.from<unknown>('http:/orders?method=POST')
       .routeId('api')

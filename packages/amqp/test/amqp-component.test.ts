@@ -54,7 +54,7 @@ describe('amqp endpoint URIs', () => {
     ctx.addComponent('amqp', amqpComponent({ url: 'amqp://127.0.0.1' }))
     let message = ''
     try {
-      ctx.addRoutes((r) => r.from('amqp:queue:orders?prefetch=zero').routeId('orders').to('mock:x'))
+      void ctx.addRoutes((r) => r.from('amqp:queue:orders?prefetch=zero').routeId('orders').to('mock:x'))
     } catch (err) {
       message = (err as Error).message
     }

@@ -41,7 +41,7 @@ describe('amqp connection recovery', () => {
     const gate = deferred()
     const hundred = deferred()
     const all = deferred()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from<{ n: number }>(`amqp:queue:${q}?prefetch=10`).process(async (ex) => {
         processed++
         // After 100 messages the route stalls until the connection is back, so exchanges are in flight on
@@ -145,7 +145,7 @@ describe('amqp component health', () => {
       amqpComponent({ url: url.href, reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxRetries: 2 } }),
     )
     const q = await broker.queue('health')
-    ctx.addRoutes((r) => r.from(`amqp:queue:${q}`).to('mock:out'))
+    await ctx.addRoutes((r) => r.from(`amqp:queue:${q}`).to('mock:out'))
     await ctx.start()
     expect(ctx.health()).toEqual({ live: true, ready: true })
 

@@ -25,7 +25,7 @@ async function consumeRest(queue: string, count: number): Promise<number[]> {
   const seen: number[] = []
   const done = deferred()
   const ctx = context()
-  ctx.addRoutes((r) =>
+  await ctx.addRoutes((r) =>
     r.from<{ n: number }>(`amqp:queue:${queue}?prefetch=50`).process((ex) => {
       seen.push(ex.message.body.n)
       if (seen.length === count) done.resolve()
@@ -52,7 +52,7 @@ describe('amqp consumer', () => {
       { body: Buffer.from([1, 2, 3]) },
     ])
     const ctx = context()
-    ctx.addRoutes((r) => r.from(`amqp:queue:${q}`).to('mock:out'))
+    await ctx.addRoutes((r) => r.from(`amqp:queue:${q}`).to('mock:out'))
     const out = ctx.mock('out').expectedMessageCount(3)
     await ctx.start()
     await out.assertIsSatisfied({ timeoutMs: 5000 })
@@ -82,7 +82,7 @@ describe('amqp consumer', () => {
     let finished = 0
     const done = deferred()
     const ctx = context()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from(`amqp:queue:${q}?prefetch=4`).process(async () => {
         peak = Math.max(peak, ++running)
         await work()
@@ -105,7 +105,7 @@ describe('amqp consumer', () => {
         const seen: number[] = []
         const reached = deferred()
         const ctx = context()
-        ctx.addRoutes((r) =>
+        await ctx.addRoutes((r) =>
           r
             .from<{ n: number }>(`amqp:queue:${q}?prefetch=20`)
             .routeId('worker')
@@ -143,7 +143,7 @@ describe('amqp consumer', () => {
     let started = 0
     const allStarted = deferred()
     const ctx = context()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from(`amqp:queue:${q}?prefetch=5`).process(async () => {
         if (++started === 5) allStarted.resolve()
         // stuck: ignores its abort signal
@@ -167,7 +167,7 @@ describe('amqp consumer', () => {
     let started = 0
     const allStarted = deferred()
     const ctx = context()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from(`amqp:queue:${q}?prefetch=3&deadLetterExchange=${dlx.exchange}`).process(async (ex) => {
         if (++started === 3) allStarted.resolve()
         await new Promise((_, reject) =>
@@ -192,7 +192,7 @@ describe('amqp consumer', () => {
     ])
     let attempts = 0
     const ctx = context()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from(`amqp:queue:${q}?deadLetterExchange=${dlx.exchange}`)
         .onException({ maximumRedeliveries: 2, redeliveryDelayMs: 10 })
@@ -224,7 +224,7 @@ describe('amqp consumer', () => {
     const logger = captureLogger()
     let attempts = 0
     const ctx = context({ logger })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from(`amqp:queue:${q}`)
         .onException({ maximumRedeliveries: 1, redeliveryDelayMs: 10 })
@@ -250,7 +250,7 @@ describe('amqp consumer', () => {
     // First life: the exchange is stuck and a forced stop requeues the message (redelivered from now on).
     const started = deferred()
     const first = context()
-    first.addRoutes((r) =>
+    await first.addRoutes((r) =>
       r.from(`amqp:queue:${q}?deadLetterExchange=${dlx.exchange}`).process(async () => {
         started.resolve()
         await new Promise(() => {})
@@ -263,7 +263,7 @@ describe('amqp consumer', () => {
 
     let processed = 0
     const second = context()
-    second.addRoutes((r) =>
+    await second.addRoutes((r) =>
       r.from(`amqp:queue:${q}?deadLetterExchange=${dlx.exchange}&maxRedeliveries=0`).process(() => {
         processed++
       }),
@@ -282,7 +282,7 @@ describe('amqp consumer', () => {
     await broker.publish(q, [{ body: '{not json', contentType: 'application/json', messageId: 'j-1' }])
     let processed = 0
     const ctx = context()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from(`amqp:queue:${q}?deadLetterExchange=${dlx.exchange}`).process(() => {
         processed++
       }),
@@ -305,7 +305,7 @@ describe('amqp consumer', () => {
       if (seenA.length + seenB.length === 1000) allDone.resolve()
     }
     const a = context({ name: 'a' })
-    a.addRoutes((r) =>
+    await a.addRoutes((r) =>
       r.from<{ n: number }>(`amqp:queue:${q}?prefetch=10`).process(async (ex) => {
         await work()
         seenA.push(ex.message.body.n)
@@ -314,7 +314,7 @@ describe('amqp consumer', () => {
       }),
     )
     const b = context({ name: 'b' })
-    b.addRoutes((r) =>
+    await b.addRoutes((r) =>
       r.from<{ n: number }>(`amqp:queue:${q}?prefetch=10`).process(async (ex) => {
         await work()
         seenB.push(ex.message.body.n)

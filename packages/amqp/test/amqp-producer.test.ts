@@ -13,7 +13,7 @@ async function started(routes: Parameters<IntegrationContext['addRoutes']>[0]): 
   const ctx = createContext({ logger: false })
   ctx.addComponent('amqp', amqpComponent({ url: BROKER_URL }))
   suite.track(ctx)
-  ctx.addRoutes(routes)
+  await ctx.addRoutes(routes)
   await ctx.start()
   return ctx
 }

@@ -24,6 +24,7 @@ export const CoreErrorCodes = {
   NOT_STARTED: 'DROMEDARY_ERR_NOT_STARTED',
   UNKNOWN_ROUTE: 'DROMEDARY_ERR_UNKNOWN_ROUTE',
   ROUTE_START_FAILED: 'DROMEDARY_ERR_ROUTE_START_FAILED',
+  INVALID_STATE: 'DROMEDARY_ERR_INVALID_STATE',
   SHUTTING_DOWN: 'DROMEDARY_ERR_SHUTTING_DOWN',
   SHUTDOWN_FAILED: 'DROMEDARY_ERR_SHUTDOWN_FAILED',
   // exchanges
@@ -85,7 +86,7 @@ export const errors = {
       `Route "${routeId}": option "${option}" in URI "${uri}" has value "${value}", expected ${expected}`,
     ),
   invalidContextOption: (option: string, value: unknown, expected: string) =>
-    mk(E.INVALID_OPTION, `Context option "${option}" has value "${String(value)}", expected ${expected}`),
+    mk(E.INVALID_OPTION, `Option "${option}" has value ${describeValue(value)}, expected ${expected}`),
   invalidDuration: (option: string, value: unknown, min: number) =>
     mk(
       E.INVALID_OPTION,
@@ -108,6 +109,8 @@ export const errors = {
   unknownRoute: (routeId: string) => mk(E.UNKNOWN_ROUTE, `Unknown route "${routeId}"`),
   routeStartFailed: (routeId: string, cause: unknown) =>
     mk(E.ROUTE_START_FAILED, `Route "${routeId}" failed to start: ${messageOf(cause)}`, cause),
+  invalidState: (what: string, from: string, to: string) =>
+    mk(E.INVALID_STATE, `Cannot move ${what} from ${from} to ${to}`),
   shuttingDown: (what: string) => mk(E.SHUTTING_DOWN, `Rejected ${what}: the context is shutting down`),
   shutdownFailed: (causes: readonly unknown[]) =>
     mk(

@@ -21,7 +21,7 @@ export type {
 } from './route/route-definition.js'
 export type { RouteInfo, RouteStatus } from './route/route.js'
 export type { Exchange, Message } from './exchange/exchange.js'
-export { REDELIVERY_COUNTER } from './engine/error-handler.js'
+export { EXCEPTION_CAUGHT, REDELIVERY_COUNTER } from './engine/error-handler.js'
 
 // in-flight tracking
 export type { InflightRepository, InflightExchange, BrowseOptions } from './inflight/inflight-repository.js'

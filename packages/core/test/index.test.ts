@@ -9,6 +9,7 @@ describe('@dromedary/core public API', () => {
       'CoreErrorCodes',
       'DefaultShutdownStrategy',
       'DromedaryError',
+      'EXCEPTION_CAUGHT',
       'MAX_DURATION_MS',
       'REDELIVERY_COUNTER',
       'RESERVED_HEADER_PREFIXES',

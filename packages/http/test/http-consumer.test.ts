@@ -208,7 +208,7 @@ describe('http consumer', () => {
     running = await startHttp((r) => r.from('http:/a').setBody(() => 'a'))
     const http = httpComponent({ port: running.port })
     const ctx = createContext({ logger: false }).addComponent('http', http)
-    ctx.addRoutes((r) => r.from('http:/b').setBody(() => 'b'))
+    await ctx.addRoutes((r) => r.from('http:/b').setBody(() => 'b'))
     const err = await ctx.start().catch((e: unknown) => e)
     await http.close?.({ forced: true })
     expect(isDromedaryError(err, 'DROMEDARY_ERR_ROUTE_START_FAILED')).toBe(true)
@@ -219,7 +219,7 @@ describe('http consumer', () => {
   it('fails to start a second route on the same method and path', async () => {
     const http = httpComponent({ port: 0 })
     const ctx = createContext({ logger: false }).addComponent('http', http)
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('http:/dup/:a')
         .routeId('one')
         .setBody(() => 1)

@@ -120,7 +120,7 @@ describe('http producer', () => {
   })
 
   it('aborts the request through exchange.signal when a forced stop aborts the exchange', async () => {
-    ctx.addRoutes((r) => r.from('direct:call').routeId('caller').to(`${base}/hang`))
+    await ctx.addRoutes((r) => r.from('direct:call').routeId('caller').to(`${base}/hang`))
     await ctx.start()
     const sent = ctx.producer().send('direct:call', { q: 1 })
     const req = await hanging.promise

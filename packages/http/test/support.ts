@@ -19,7 +19,7 @@ export async function startHttp(
   const http = httpComponent({ port: 0, ...options })
   const ctx = createContext({ logger: false, ...contextOptions })
   ctx.addComponent('http', http)
-  ctx.addRoutes(routes)
+  await ctx.addRoutes(routes)
   await ctx.start()
   const port = http.address?.port
   if (port === undefined) throw new Error('the http component is not listening')

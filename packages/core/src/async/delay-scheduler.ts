@@ -16,7 +16,8 @@ function wake(scheduler: DelayScheduler, s: Sleeper): void {
 /**
  * Non-blocking waits for `delay`, `asyncRoute`, throttling and redelivery. One Node timer per sleeper
  * (Node keeps timers of equal duration in one list, so insert and fire are O(1): no per-tick scan), and a
- * set of sleepers so a forced stop can cancel them all at once.
+ * set of sleepers so NOW can cancel them all at once. An aborted exchange's sleep ends at once through the
+ * exchange's `waiting` hook, without a scan.
  * @internal
  */
 export class DelayScheduler {
@@ -35,34 +36,34 @@ export class DelayScheduler {
       const s: Sleeper = { exchange, resolve, reject, timer: undefined }
       s.timer = setTimeout(wake, ms, this, s)
       this.#sleepers.add(s)
+      exchange.waiting = () => this.#cancel(s)
     })
   }
 
   /** @internal */
   release(s: Sleeper): void {
     this.#sleepers.delete(s)
+    if (s.exchange.waiting !== undefined) s.exchange.waiting = undefined
+  }
+
+  #cancel(s: Sleeper): void {
+    if (!this.#sleepers.delete(s)) return
+    clearTimeout(s.timer)
+    s.reject(errors.aborted(s.exchange.abortReason ?? 'forced shutdown'))
   }
 
   /**
-   * Cancels the sleeps of aborted exchanges (all when `all`, aborting those exchanges too), rejecting them;
-   * returns how many.
+   * At NOW: aborts every sleeping exchange (its sleep rejects as aborted, so its consumer hands it back) and
+   * rejects new sleeps with DROMEDARY_ERR_SHUTTING_DOWN, so no timer outlives the context; returns how many.
    */
-  cancel(all: boolean): number {
+  close(): number {
+    this.#closed = true
     let n = 0
-    for (const s of this.#sleepers) {
-      if (!all && s.exchange.abortReason === undefined) continue
-      clearTimeout(s.timer)
-      this.#sleepers.delete(s)
-      s.exchange.abort('forced shutdown')
-      s.reject(errors.aborted(s.exchange.abortReason ?? 'forced shutdown'))
+    for (const s of [...this.#sleepers]) {
+      // `abort` runs the exchange's `waiting` hook, which cancels this sleep.
+      if (!s.exchange.abort('shutdown now')) this.#cancel(s)
       n++
     }
     return n
-  }
-
-  /** At NOW: cancels every sleep and rejects new ones with DROMEDARY_ERR_SHUTTING_DOWN, so no timer outlives the context. */
-  close(): number {
-    this.#closed = true
-    return this.cancel(true)
   }
 }

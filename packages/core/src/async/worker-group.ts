@@ -2,7 +2,7 @@ import { errors } from '../errors.js'
 
 /** One worker group of `workerGroups` (Kamailio `async_workers_group`). */
 export interface WorkerGroupOptions {
-  /** Tasks that may run at once. @default 1 */
+  /** Tasks that may run at once (required). */
   workers: number
   /** Tasks that may wait for a worker; a full queue fails the exchange with DROMEDARY_ERR_QUEUE_FULL. @default 10000 */
   queueSize?: number
@@ -22,6 +22,8 @@ export interface WorkerTask {
    * queued it counts as pending instead of in flight, so nothing is counted twice.
    */
   readonly tracked: boolean
+  /** Set by the group: the task left the queue (started, dropped or cancelled). */
+  done?: boolean
 }
 
 /** Whoever counts a queued task as pending (its route). @internal */
@@ -42,36 +44,40 @@ export class WorkerGroup {
   #queue: WorkerTask[] = []
   #head = 0
   #closed = false
+  #waiting = 0
 
   constructor(name: string, options: WorkerGroupOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1)
-      throw errors.invalidRoute(
-        `(worker group ${name})`,
-        `workers must be an integer >= 1, got ${options.workers}`,
-      )
+      throw errors.invalidContextOption(`workerGroups.${name}.workers`, options.workers, 'an integer >= 1')
     const queueSize = options.queueSize ?? 10_000
     if (!Number.isInteger(queueSize) || queueSize < 0)
-      throw errors.invalidRoute(
-        `(worker group ${name})`,
-        `queueSize must be an integer >= 0, got ${queueSize}`,
-      )
+      throw errors.invalidContextOption(`workerGroups.${name}.queueSize`, queueSize, 'an integer >= 0')
     this.name = name
     this.workers = options.workers
     this.queueSize = queueSize
   }
 
+  /** Tasks waiting for a worker (not counting cancelled ones still in the array). */
   get queued(): number {
-    return this.#queue.length - this.#head
+    return this.#waiting
   }
 
-  /** Runs the task now if a worker is free, else queues it; throws when the queue is full or closed. */
-  submit(task: WorkerTask): void {
+  /**
+   * Runs the task now if a worker is free (false), else queues it (true); throws when the queue is full or
+   * the group closed.
+   */
+  submit(task: WorkerTask): boolean {
     if (this.#closed) throw errors.shuttingDown(`task for worker group "${this.name}"`)
-    if (this.busy < this.workers) return this.#start(task)
+    if (this.busy < this.workers) {
+      this.#start(task)
+      return false
+    }
     if (this.queued >= this.queueSize) throw errors.queueFull(`worker group ${this.name}`, this.queueSize)
     task.owner.asyncPending++
     if (task.tracked) task.owner.asyncQueuedInflight++
+    this.#waiting++
     this.#queue.push(task)
+    return true
   }
 
   /** Rejects new tasks (after NOW). */
@@ -89,13 +95,30 @@ export class WorkerGroup {
     this.#queue = owner === undefined ? [] : queued.filter((t) => t.owner !== owner)
     this.#head = 0
     let aborted = 0
+    let n = 0
     for (const t of dropped) {
-      t.owner.asyncPending--
-      if (t.tracked) t.owner.asyncQueuedInflight--
-      if (t.drop(reason)) aborted++
-      t.owner.notifyPending()
+      if (t.done === true) continue
+      n++
+      if (this.#leave(t, reason)) aborted++
     }
-    return { dropped: dropped.length, aborted }
+    return { dropped: n, aborted }
+  }
+
+  /** Takes a still-queued task out of the queue (its exchange was aborted); false when it already left. */
+  cancel(task: WorkerTask, reason: string): boolean {
+    if (task.done === true) return false
+    this.#leave(task, reason)
+    return true
+  }
+
+  #leave(t: WorkerTask, reason: string): boolean {
+    t.done = true
+    this.#waiting--
+    t.owner.asyncPending--
+    if (t.tracked) t.owner.asyncQueuedInflight--
+    const aborted = t.drop(reason)
+    t.owner.notifyPending()
+    return aborted
   }
 
   #start(task: WorkerTask): void {
@@ -127,6 +150,10 @@ export class WorkerGroup {
         this.#queue = this.#queue.slice(this.#head)
         this.#head = 0
       }
+      // Cancelled while queued: already taken out of pending by `cancel`.
+      if (task.done === true) continue
+      task.done = true
+      this.#waiting--
       // Counted in flight by `run` before it leaves pending, so the drain never sees a false zero.
       this.#start(task)
       task.owner.asyncPending--

@@ -22,7 +22,7 @@ export class Lifecycle {
 
   to(next: ContextStatus): void {
     if (!TRANSITIONS[this.#status].includes(next))
-      throw errors.invalidRoute('(context)', `illegal lifecycle transition ${this.#status} -> ${next}`)
+      throw errors.invalidState('the context', this.#status, next)
     this.#status = next
   }
 

@@ -1,3 +1,4 @@
+import { isThenable } from '../engine/step.js'
 import { copyHeaders, DefaultExchange, type Exchange } from '../exchange/exchange.js'
 import type { Producer } from '../spi/component.js'
 
@@ -9,19 +10,14 @@ export interface ProducerTemplate {
   request<TReply = unknown>(uri: string, body: unknown, headers?: Record<string, unknown>): Promise<TReply>
 }
 
+/** Where the template gets its producers: a bounded cache; a producer still starting comes as a promise. */
+export interface ProducerSource {
+  get(uri: string): Producer | Promise<Producer>
+}
+
 /** @internal */
-export function createProducerTemplate(producerFor: (uri: string) => Producer): ProducerTemplate {
-  // Not an async function: awaiting a producer that finished synchronously would cost a promise, two
-  // closures and two ticks per send, more than a synchronous direct: route itself (issue 8).
-  const send = (uri: string, body: unknown, headers?: Record<string, unknown>): Promise<Exchange> => {
-    const ex = new DefaultExchange('', uri, body, headers === undefined ? {} : copyHeaders(headers))
-    let r: void | Promise<void>
-    try {
-      r = producerFor(uri).process(ex)
-    } catch (err) {
-      ex.exception = err
-      return Promise.resolve(ex)
-    }
+export function createProducerTemplate(producers: ProducerSource): ProducerTemplate {
+  const settle = (ex: DefaultExchange, r: void | Promise<void>): Promise<Exchange> => {
     if (r === undefined) return Promise.resolve(ex)
     return Promise.resolve(r).then(
       () => ex,
@@ -30,6 +26,20 @@ export function createProducerTemplate(producerFor: (uri: string) => Producer): 
         return ex
       },
     )
+  }
+  // Not an async function: awaiting a producer that finished synchronously would cost a promise, two
+  // closures and two ticks per send, more than a synchronous direct: route itself (issue 8).
+  const send = (uri: string, body: unknown, headers?: Record<string, unknown>): Promise<Exchange> => {
+    const ex = new DefaultExchange('', uri, body, headers === undefined ? {} : copyHeaders(headers))
+    let r: void | Promise<void>
+    try {
+      const p = producers.get(uri)
+      r = isThenable(p) ? p.then((started) => started.process(ex)) : p.process(ex)
+    } catch (err) {
+      ex.exception = err
+      return Promise.resolve(ex)
+    }
+    return settle(ex, r)
   }
   return {
     send,

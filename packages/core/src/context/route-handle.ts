@@ -1,16 +1,27 @@
+import type { DefaultInflightRepository } from '../inflight/inflight-repository.js'
 import type { Route } from '../route/route.js'
+import type { ShutdownDeadlines } from '../shutdown/deadline.js'
 import type { RouteHandle } from '../shutdown/shutdown-strategy.js'
+import { abortInflight } from './abort-inflight.js'
+import type { RouteLifecycle } from './route-lifecycle.js'
 
-/** What a route handle needs from the context. @internal */
-export interface RouteControl {
-  stopConsumer(route: Route, forced: boolean): Promise<void>
-  prepareConsumer(route: Route, forced: boolean): Promise<void>
-  resumeIntake(route: Route): Promise<void>
+/** What the handles of one shutdown (or one `stopRoute`) share. @internal */
+export interface HandleScope {
+  readonly lifecycle: RouteLifecycle
+  readonly deadlines: ShutdownDeadlines
+  readonly inflight: DefaultInflightRepository
 }
 
-/** Wraps a route in the `RouteHandle` a shutdown strategy sees. @internal */
-export function createRouteHandle(route: Route, control: RouteControl): RouteHandle {
+/**
+ * Wraps a route in the `RouteHandle` a shutdown strategy sees. Every consumer call goes through the route
+ * lifecycle and is raced against the shutdown's deadlines, so no strategy — built-in or custom — can hang on a
+ * consumer: graceful calls run in the current phase, forced ones in the NOW phase (SPEC §4.4).
+ * @internal
+ */
+export function createRouteHandle(route: Route, scope: HandleScope): RouteHandle {
+  const { lifecycle, deadlines } = scope
   const def = route.definition
+  const phaseOf = (forced: boolean) => (forced ? 'now' : deadlines.phase)
   return {
     id: route.id,
     from: route.from,
@@ -18,18 +29,28 @@ export function createRouteHandle(route: Route, control: RouteControl): RouteHan
     shutdownRoute: def.shutdownRoute,
     shutdownRunningTask: def.shutdownRunningTask,
     inflight: () => route.inflightCount(),
-    pending: () => route.pendingCount(),
+    pending: () => route.drainablePending(),
     deferShutdown: () =>
       def.shutdownRoute === 'defer' || (route.consumer.deferShutdown?.(def.shutdownRunningTask) ?? false),
-    prepareShutdown: ({ forced }) => control.prepareConsumer(route, forced),
-    stop: ({ forced }) => control.stopConsumer(route, forced),
-    abortInflight: (reason) => {
-      const n = route.abortInflight(reason)
-      route.aborted += n
-      return n
+    prepareShutdown: async ({ forced }) => {
+      await deadlines.settle(phaseOf(forced), `Route ${route.id} (stopping intake)`, (signal) =>
+        lifecycle.closeIntake(route, forced, signal),
+      )
     },
+    stop: async ({ forced }) => {
+      const outcome = await deadlines.settle(
+        phaseOf(forced),
+        `Route ${route.id} (stopping its consumer)`,
+        (signal) => lifecycle.stop(route, forced, signal),
+      )
+      // Left behind: its status must not claim it still consumes, nor keep a later stop waiting on it.
+      if (outcome === 'overran' && forced) lifecycle.abandon(route)
+    },
+    abortInflight: (reason) => abortInflight(scope.inflight, [route], reason),
     whenDrained: () => route.whenDrained(),
-    resumeIntake: () => control.resumeIntake(route),
+    resumeIntake: async () => {
+      await lifecycle.reopen(route)
+    },
     aborted: () => route.aborted,
   }
 }

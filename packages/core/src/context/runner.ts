@@ -5,7 +5,7 @@ import type { Logger } from '../spi/logger.js'
 export interface RunOptions {
   /** Signals that start a shutdown; a second one forces it. @default ['SIGTERM', 'SIGINT'] */
   signals?: readonly NodeJS.Signals[]
-  /** Exit the process when stopped: 0 after a graceful stop, 1 after a forced one. @default true */
+  /** Exit the process when stopped: 0 after a graceful stop (`report.graceful`), 1 otherwise. @default true */
   exit?: boolean
 }
 
@@ -49,6 +49,6 @@ export async function runContext(ctx: Runnable, options: RunOptions = {}): Promi
   }
   const report = await ctx.whenStopped()
   release()
-  if (exit) process.exit(report.forced ? 1 : 0)
+  if (exit) process.exit(report.graceful ? 0 : 1)
   return report
 }

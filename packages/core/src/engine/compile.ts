@@ -1,6 +1,7 @@
 import type { DelayScheduler } from '../async/delay-scheduler.js'
-import type { PendingOwner, WorkerGroup } from '../async/worker-group.js'
+import type { PendingOwner, WorkerGroup, WorkerTask } from '../async/worker-group.js'
 import { errors, messageOf } from '../errors.js'
+import { bodyText } from '../exchange/body-text.js'
 import { copyHeaders, DefaultExchange } from '../exchange/exchange.js'
 import type { StepDefinition } from '../route/route-definition.js'
 import type { Producer } from '../spi/component.js'
@@ -28,6 +29,11 @@ export interface CompileHost {
   /** Counts a queued task a forced stop dropped before it ran as `aborted` in the route metrics. */
   recordDropped(): void
   warnOnce(key: string, message: string): void
+  /** Tracks a copy (`split`, `multicast`, `wireTap`) in flight in this route until `untrack`. */
+  track(copy: DefaultExchange): void
+  untrack(copy: DefaultExchange): void
+  /** The producer for a `toD` URI, from the route's bounded cache; resolves once it is started. */
+  dynamicProducer(uri: string): Producer | Promise<Producer>
 }
 
 /** Kamailio's maximum for `async_ms_sleep` / `async_ms_route`; longer waits are allowed but warned about. */
@@ -83,10 +89,41 @@ function afterBranch(ex: DefaultExchange, r: void | Promise<void>): StepResult {
   return r.then(() => stopIfFailed(ex))
 }
 
-function copyOf(ex: DefaultExchange, body: unknown): DefaultExchange {
-  const c = new DefaultExchange(ex.fromRouteId, ex.fromUri, body, copyHeaders(ex.message.headers))
-  c.atRouteId = ex.atRouteId
+/** A tracked copy of `ex` for `split`/`multicast`, aborted with `ex` while it runs (SPEC §2.1). */
+function copyOf(host: CompileHost, ex: DefaultExchange, body: unknown): DefaultExchange {
+  const c = ex.copy(body)
+  host.track(c)
   return c
+}
+
+function releaseCopy(host: CompileHost, ex: DefaultExchange, c: DefaultExchange): void {
+  ex.unlinkCopy(c)
+  host.untrack(c)
+}
+
+/** Runs `produce` on a tracked copy and releases it when done, synchronously when it finished so. */
+function runCopy(
+  host: CompileHost,
+  ex: DefaultExchange,
+  c: DefaultExchange,
+  produce: (c: DefaultExchange) => void | Promise<void>,
+): void | Promise<void> {
+  let r: void | Promise<void>
+  try {
+    r = produce(c)
+  } catch (err) {
+    c.exception = err
+    releaseCopy(host, ex, c)
+    return
+  }
+  if (r === undefined) return releaseCopy(host, ex, c)
+  return r.then(
+    () => releaseCopy(host, ex, c),
+    (err: unknown) => {
+      c.exception = err
+      releaseCopy(host, ex, c)
+    },
+  )
 }
 
 function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, counter: { n: number }): Step {
@@ -212,6 +249,8 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         ex.exception = failed.exception
         return STOP
       }
+      const runPart = (ex: DefaultExchange, part: DefaultExchange) =>
+        runCopy(host, ex, part, (p) => branch.run(p))
       const runRest = async (
         ex: DefaultExchange,
         parts: readonly DefaultExchange[],
@@ -219,15 +258,17 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         pending: Promise<void>,
       ): Promise<unknown> => {
         await pending
-        for (let i = next; i < parts.length; i++) await branch.run(parts[i]!)
+        for (let i = next; i < parts.length; i++) await runPart(ex, parts[i]!)
         return outcome(ex, parts)
       }
-      // Sequential parts that all run synchronously cost no promise.
+      // Sequential parts that all run synchronously cost no promise. Every part is a tracked copy from the
+      // start, so a forced stop aborts the parts not yet run too.
       const runAll = (ex: DefaultExchange, items: Iterable<unknown>): StepResult => {
-        const parts = Array.from(items, (item) => copyOf(ex, item))
-        if (parallel) return Promise.all(parts.map(async (p) => branch.run(p))).then(() => outcome(ex, parts))
+        const parts = Array.from(items, (item) => copyOf(host, ex, item))
+        if (parallel)
+          return Promise.all(parts.map(async (p) => runPart(ex, p))).then(() => outcome(ex, parts))
         for (let i = 0; i < parts.length; i++) {
-          const r = branch.run(parts[i]!)
+          const r = runPart(ex, parts[i]!)
           if (r !== undefined) return runRest(ex, parts, i + 1, r)
         }
         return outcome(ex, parts)
@@ -247,7 +288,14 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
     }
     case 'toD': {
       const fn = def.fn as (ex: DefaultExchange) => string
-      return { nodeId, run: (ex) => host.producerFor(fn(ex)).process(ex) }
+      const sendWhenStarted = async (ex: DefaultExchange, p: Promise<Producer>) => (await p).process(ex)
+      return {
+        nodeId,
+        run(ex) {
+          const p = host.dynamicProducer(fn(ex))
+          return isThenable(p) ? sendWhenStarted(ex, p) : p.process(ex)
+        },
+      }
     }
     case 'wireTap': {
       const producer = host.producerFor(def.uri)
@@ -257,17 +305,39 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       return {
         nodeId,
         run(ex) {
-          try {
-            const r = producer.process(copyOf(ex, ex.message.body))
-            if (isThenable(r)) r.then(undefined, onError)
-          } catch (err) {
-            onError(err)
+          // Not linked to `ex` (it outlives it), but tracked in this route until delivered, so a drain waits
+          // for it and a forced stop aborts it.
+          const c = new DefaultExchange(
+            ex.fromRouteId,
+            ex.fromUri,
+            ex.message.body,
+            copyHeaders(ex.message.headers),
+          )
+          c.atRouteId = ex.atRouteId
+          host.track(c)
+          const done = () => {
+            host.untrack(c)
+            if (c.exception !== undefined) onError(c.exception)
           }
+          let r: void | Promise<void>
+          try {
+            r = producer.process(c)
+          } catch (err) {
+            c.exception = err
+            return done()
+          }
+          if (r === undefined) return done()
+          r.then(done, (err: unknown) => {
+            c.exception = err
+            done()
+          })
         },
       }
     }
     case 'multicast': {
       const producers = def.uris.map((u) => host.producerFor(u))
+      const send = (ex: DefaultExchange, i: number, c: DefaultExchange) =>
+        runCopy(host, ex, c, (x) => producers[i]!.process(x))
       const sendRest = async (
         ex: DefaultExchange,
         copy: DefaultExchange,
@@ -277,8 +347,9 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         await pending
         if (copy.exception !== undefined) throw copy.exception
         for (let i = next; i < producers.length; i++) {
-          const c = copyOf(ex, ex.message.body)
-          await producers[i]!.process(c)
+          if (ex.abortReason !== undefined) throw errors.aborted(ex.abortReason)
+          const c = copyOf(host, ex, ex.message.body)
+          await send(ex, i, c)
           if (c.exception !== undefined) throw c.exception
         }
       }
@@ -287,8 +358,8 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         // Targets that all answer synchronously cost no promise.
         run(ex) {
           for (let i = 0; i < producers.length; i++) {
-            const copy = copyOf(ex, ex.message.body)
-            const r = producers[i]!.process(copy)
+            const copy = copyOf(host, ex, ex.message.body)
+            const r = send(ex, i, copy)
             if (r !== undefined) return sendRest(ex, copy, r, i + 1)
             if (copy.exception !== undefined) throw copy.exception
           }
@@ -301,8 +372,11 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       const render =
         typeof msg === 'function'
           ? (msg as (ex: DefaultExchange) => string)
-          : (ex: DefaultExchange) =>
-              String(msg).replaceAll('${body}', bodyText(ex.message.body)).replaceAll('${id}', ex.id)
+          : // Replacer functions, not strings: a body containing `$&` or `$'` is text, not a pattern.
+            (ex: DefaultExchange) =>
+              String(msg)
+                .replaceAll('${body}', () => bodyText(ex.message.body))
+                .replaceAll('${id}', () => ex.id)
       return {
         nodeId,
         run(ex) {
@@ -404,10 +478,11 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         run(ex) {
           host.assertAcceptingAsync('asyncTask')
           const p = new Promise<unknown>((resolve, reject) => {
-            group.submit({
+            const task: WorkerTask = {
               owner,
               tracked: true,
               run() {
+                ex.waiting = undefined
                 if (ex.abortReason !== undefined) return reject(errors.aborted(ex.abortReason))
                 let r: void | Promise<void>
                 try {
@@ -420,10 +495,12 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
               },
               drop(reason) {
                 const fresh = ex.abort(reason)
-                reject(errors.aborted(reason))
+                reject(errors.aborted(ex.abortReason ?? reason))
                 return fresh
               },
-            })
+            }
+            // Queued for a worker: an abort takes it out of the queue at once.
+            if (group.submit(task)) ex.waiting = () => group.cancel(task, ex.abortReason ?? 'aborted')
           })
           suspend(ex)
           return p
@@ -437,7 +514,7 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       const group = host.workerGroup(def.group)
       const owner = host.pendingOwner
       const { logger, routeId } = host
-      const submit = (data: unknown): void =>
+      const submit = (data: unknown): void => {
         group.submit({
           owner,
           tracked: false,
@@ -448,6 +525,7 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
             return true
           },
         })
+      }
       return {
         nodeId,
         run(ex) {
@@ -497,14 +575,5 @@ function throttleStep(nodeId: string, count: number, perMs: number, host: Compil
       slot = (slot + 1) % count
       if (at > now) return scheduler.sleep(ex, at - now)
     },
-  }
-}
-
-function bodyText(body: unknown): string {
-  if (typeof body === 'string') return body
-  try {
-    return JSON.stringify(body) ?? String(body)
-  } catch {
-    return String(body)
   }
 }

@@ -1,3 +1,4 @@
+import { errors } from '../errors.js'
 import type { DefaultExchange } from '../exchange/exchange.js'
 import type { ErrorHandler } from './error-handler.js'
 import { isThenable, STOP, type Step } from './step.js'
@@ -8,9 +9,19 @@ export interface PipelineEnd {
 }
 
 /**
+ * Ends the run of an aborted exchange at a step boundary (SPEC §4.1, "aborted means stopped"): no further step
+ * runs, and its outcome is `aborted` whatever the step before did.
+ */
+function stopAborted(exchange: DefaultExchange): typeof STOP {
+  exchange.exception ??= errors.aborted(exchange.abortReason ?? 'aborted')
+  return STOP
+}
+
+/**
  * Runs an exchange through compiled steps. Synchronous steps run in a plain loop; the first step that
  * returns a promise moves the rest of the run into one async continuation. Returns `undefined` when the
- * whole run was synchronous, else a promise; never throws or rejects (failures end up in `exception`).
+ * whole run was synchronous, else a promise. A step's failure goes to the error handler, which never lets it
+ * escape: the run ends with `exception` set. An aborted exchange runs no further step.
  * @internal
  */
 export class Pipeline {
@@ -31,7 +42,15 @@ export class Pipeline {
   run(exchange: DefaultExchange, end?: PipelineEnd): void | Promise<void> {
     const steps = this.steps
     for (let i = 0; i < steps.length; i++) {
-      const result = this.#call(exchange, steps[i]!)
+      if (exchange.abortReason !== undefined) {
+        stopAborted(exchange)
+        return
+      }
+      const step = steps[i]!
+      // Where the exchange is, for `browse()`, also while a step runs synchronously: two stores, no clock read.
+      exchange.nodeId = step.nodeId
+      exchange.nodeSince = 0
+      const result = this.#call(exchange, step)
       if (result === undefined) continue
       if (result === STOP) return
       if (isThenable(result)) return this.#resume(exchange, i, result, end)
@@ -59,8 +78,8 @@ export class Pipeline {
     try {
       for (;;) {
         const step = steps[index]!
-        // Only now is the exchange observable from outside, so only now do we note where it waits. A `to` that
-        // went async inside a direct: call must not overwrite the called route's step (the exchange is there).
+        // A `to` that went async inside a direct: call must not overwrite the called route's step (the
+        // exchange is there); the time is read only now that the exchange waits where others can see it.
         if (exchange.atRouteId === this.#routeId) {
           exchange.nodeId = step.nodeId
           exchange.nodeSince = Date.now()
@@ -74,7 +93,14 @@ export class Pipeline {
         if (result === STOP) return
         let next: PromiseLike<unknown> | undefined
         while (next === undefined && ++index < steps.length) {
-          const r = this.#call(exchange, steps[index]!)
+          if (exchange.abortReason !== undefined) {
+            stopAborted(exchange)
+            return
+          }
+          const s = steps[index]!
+          exchange.nodeId = s.nodeId
+          exchange.nodeSince = 0
+          const r = this.#call(exchange, s)
           if (r === STOP) return
           if (r !== undefined && isThenable(r)) next = r
         }

@@ -5,11 +5,11 @@ export interface InflightExchange {
   readonly exchangeId: string
   readonly fromRouteId: string
   readonly atRouteId: string
-  /** The step the exchange is in (`process3`, `delay2`); empty while it runs synchronously. */
+  /** The step the exchange is in (`process3`, `delay2`), also while that step runs synchronously. */
   readonly nodeId: string
   /** Milliseconds since the exchange was created. */
   readonly durationMs: number
-  /** Milliseconds in its current step. */
+  /** Milliseconds in its current step (since the exchange's last asynchronous wait began, for a synchronous one). */
   readonly elapsedMs: number
 }
 
@@ -38,8 +38,16 @@ interface Waiter {
 
 /** A per-route counter; the route keeps a reference so the hot path does no map lookup. @internal */
 export class RouteInflight {
+  /** Exchanges tracked in the route, including those waiting in a worker-group queue. */
   count = 0
+  /** Of those, `asyncTask` exchanges queued for a worker: pending, not in flight (SPEC §2.1). */
+  queued = 0
   constructor(readonly routeId: string) {}
+
+  /** What `size(routeId)` and `routes()[i].inflight` report. */
+  get inflight(): number {
+    return this.count - this.queued
+  }
 }
 
 /** @internal */
@@ -95,8 +103,10 @@ export class DefaultInflightRepository implements InflightRepository {
   }
 
   size(routeId?: string): number {
-    if (routeId === undefined) return this.#size
-    return this.#routes.get(routeId)?.count ?? 0
+    if (routeId !== undefined) return this.#routes.get(routeId)?.inflight ?? 0
+    let queued = 0
+    for (const r of this.#routes.values()) queued += r.queued
+    return this.#size - queued
   }
 
   browse(options: BrowseOptions = {}): InflightExchange[] {
@@ -123,12 +133,14 @@ export class DefaultInflightRepository implements InflightRepository {
   }
 
   /**
-   * Every tracked exchange, oldest first (for aborting). A copy: the caller may run code (abort listeners)
-   * that finishes and so unlinks exchanges while it goes through them. @internal
+   * The tracked exchanges created by or now in one of `routeIds` (all when omitted), oldest first, in one pass
+   * over what is in flight — forcing costs O(in-flight), not O(routes × in-flight). A copy: the caller may run
+   * code (abort listeners) that finishes and so unlinks exchanges while it goes through them. @internal
    */
-  exchanges(): DefaultExchange[] {
+  exchanges(routeIds?: { has(routeId: string): boolean }): DefaultExchange[] {
     const out: DefaultExchange[] = []
-    for (let ex = this.#head; ex !== undefined; ex = ex.inflightNext) out.push(ex)
+    for (let ex = this.#head; ex !== undefined; ex = ex.inflightNext)
+      if (routeIds === undefined || routeIds.has(ex.fromRouteId) || routeIds.has(ex.atRouteId)) out.push(ex)
     return out
   }
 

@@ -53,6 +53,7 @@ export class ContextMetrics {
   readonly #level: Gauge<'context'> | undefined
   readonly #shutdownDuration: Gauge<'context'> | undefined
   readonly #forced: Counter<'context'> | undefined
+  readonly #dropped: Counter<'context' | 'endpoint'> | undefined
 
   constructor(
     context: string,
@@ -139,6 +140,12 @@ export class ContextMetrics {
       registers,
     })
     this.#forced.inc({ context }, 0)
+    this.#dropped = new Counter({
+      name: `${p}messages_dropped_total`,
+      help: 'Messages dropped at stop from an in-memory queue that no route consumes',
+      labelNames: ['context', 'endpoint'] as const,
+      registers,
+    })
     new Gauge({
       name: `${p}worker_group_queue_size`,
       help: 'Tasks queued in a worker group',
@@ -236,6 +243,11 @@ export class ContextMetrics {
         u.set(v)
       },
     }
+  }
+
+  /** Messages dropped at stop from an in-memory queue no route consumes. */
+  messagesDropped(endpoint: string, count: number): void {
+    this.#dropped?.inc({ context: this.#context, endpoint }, count)
   }
 
   shutdownLevel(level: 0 | 1 | 2): void {

@@ -1,4 +1,5 @@
 import { errors } from '../errors.js'
+import { validateDuration } from '../uri/duration.js'
 import type { Exchange } from '../exchange/exchange.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
 import {
@@ -82,7 +83,10 @@ export class RouteBuilder<TBody> {
     return this.#add({ kind: 'setBody', value })
   }
 
-  /** Sets a header to a value, or to what a function of the exchange returns. */
+  /** Sets a header to what a function of the exchange returns (awaited). */
+  setHeader<TValue>(name: string, value: (exchange: Exchange<TBody>) => TValue | Promise<TValue>): this
+  /** Sets a header to a value. */
+  setHeader(name: string, value: unknown): this
   setHeader(name: string, value: unknown): this {
     return this.#add({ kind: 'setHeader', name, value }) as this
   }
@@ -228,6 +232,17 @@ export class RouteBuilder<TBody> {
     return this
   }
 
+  /**
+   * Entries of this route's `toD` producer cache (Camel `cacheSize`): the least recently used producer beyond
+   * it is stopped, releasing its channel or socket. @default 1000
+   */
+  toDCacheSize(size: number): this {
+    if (!Number.isInteger(size) || size < 1)
+      throw errors.invalidContextOption(`toDCacheSize of route ${this.#id()}`, size, 'an integer >= 1')
+    this.#def.toDCacheSize = size
+    return this
+  }
+
   /** Redelivery and dead-letter policy for errors matching `matcher` (all errors when omitted). */
   onException(options: OnExceptionOptions): this
   onException(matcher: ExceptionMatcher, options: OnExceptionOptions): this
@@ -235,18 +250,25 @@ export class RouteBuilder<TBody> {
     const hasMatcher = b !== undefined
     const matcher = hasMatcher ? (a as ExceptionMatcher) : undefined
     const o = (hasMatcher ? b : a) as OnExceptionOptions
-    const n = (v: number | undefined, d: number, name: string) => {
+    const n = (v: number | undefined, d: number, name: string, integer: boolean) => {
       const x = v ?? d
-      if (!Number.isFinite(x) || x < 0)
-        throw errors.invalidRoute(this.#id(), `onException ${name} must be >= 0`)
+      if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || (integer && !Number.isInteger(x)))
+        throw errors.invalidContextOption(
+          `onException ${name} of route ${this.#id()}`,
+          x,
+          integer ? 'an integer >= 0' : 'a number >= 0',
+        )
       return x
     }
     this.#def.onExceptions.push({
       matcher,
       options: {
-        maximumRedeliveries: n(o.maximumRedeliveries, 0, 'maximumRedeliveries'),
-        redeliveryDelayMs: n(o.redeliveryDelayMs, 1000, 'redeliveryDelayMs'),
-        backoffMultiplier: n(o.backoffMultiplier, 1, 'backoffMultiplier'),
+        maximumRedeliveries: n(o.maximumRedeliveries, 0, 'maximumRedeliveries', true),
+        redeliveryDelayMs: validateDuration(
+          `onException redeliveryDelayMs of route ${this.#id()}`,
+          o.redeliveryDelayMs ?? 1000,
+        ),
+        backoffMultiplier: n(o.backoffMultiplier, 1, 'backoffMultiplier', false),
         handled: o.handled ?? o.to !== undefined,
         to: o.to,
       },

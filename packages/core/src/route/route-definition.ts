@@ -1,9 +1,6 @@
 import type { Exchange } from '../exchange/exchange.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
 
-/** A value or a function of the exchange computing it. */
-export type ValueOrFn<TBody, TValue> = TValue | ((exchange: Exchange<TBody>) => TValue | Promise<TValue>)
-
 /** A predicate over an exchange (may be async). */
 export type Predicate<TBody = unknown> = (exchange: Exchange<TBody>) => boolean | Promise<boolean>
 
@@ -77,6 +74,8 @@ export interface RouteDefinition {
   autoStartup: boolean
   shutdownRoute: 'default' | 'defer'
   shutdownRunningTask: ShutdownRunningTask
+  /** Entries of the route's `toD` producer cache (Camel `cacheSize`). */
+  toDCacheSize: number
   readonly onExceptions: OnExceptionDefinition[]
   readonly steps: StepDefinition[]
 }
@@ -90,6 +89,7 @@ export function createRouteDefinition(from: string): RouteDefinition {
     autoStartup: true,
     shutdownRoute: 'default',
     shutdownRunningTask: 'completeCurrentTaskOnly',
+    toDCacheSize: 1000,
     onExceptions: [],
     steps: [],
   }

@@ -14,9 +14,9 @@ import type {
 } from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
 import type { RouteDefinition } from './route-definition.js'
+import { RouteState, type RouteStatus } from './route-state.js'
 
-/** Status of one route. */
-export type RouteStatus = 'started' | 'suspended' | 'stopped'
+export type { RouteStatus } from './route-state.js'
 
 /** A route as `ctx.routes()` reports it. */
 export interface RouteInfo {
@@ -34,11 +34,14 @@ export interface RouteContext {
   readonly inflight: DefaultInflightRepository
   readonly scheduler: DelayScheduler
   readonly shutdownLevel: ShutdownLevel
+  /** The consumer's readiness changed (`ConsumerHost.setReady`): publish `route_up` again. */
+  readinessChanged(route: Route): void
 }
 
 /**
  * The runtime of one route: it feeds its consumer's exchanges through the compiled pipeline, tracks them in
- * flight, records their outcome, and is the `ConsumerHost` its consumer sees.
+ * flight, records their outcome, and is the `ConsumerHost` its consumer sees. Its status lives in `state`,
+ * which only `RouteLifecycle` changes.
  * @internal
  */
 export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
@@ -46,13 +49,9 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
   readonly from: string
   readonly startupOrder: number
   readonly definition: RouteDefinition
-  status: RouteStatus = 'stopped'
-  /** False while the consumer says it cannot take work (`ConsumerHost.setReady`). */
-  ready = true
+  readonly state: RouteState
   /** Tasks queued on worker groups by this route (pending). */
   asyncPending = 0
-  /** Of those, `asyncTask` exchanges (tracked in flight) waiting for a worker: counted pending, not in flight. */
-  asyncQueuedInflight = 0
   /** Exchanges a forced stop aborted or dropped. */
   aborted = 0
   consumer!: Consumer
@@ -67,8 +66,22 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
     this.id = id
     this.from = definition.from
     this.startupOrder = startupOrder
+    this.state = new RouteState(id)
     this.#ctx = ctx
     this.#counter = ctx.inflight.route(id)
+  }
+
+  get status(): RouteStatus {
+    return this.state.status
+  }
+
+  /** Of the queued tasks, `asyncTask` exchanges (tracked in flight) waiting for a worker: pending, not in flight. */
+  get asyncQueuedInflight(): number {
+    return this.#counter.queued
+  }
+
+  set asyncQueuedInflight(n: number) {
+    this.#counter.queued = n
   }
 
   // --- ConsumerHost ---------------------------------------------------------------------------
@@ -102,11 +115,12 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
     const ex = exchange as DefaultExchange
     const nested = ex.tracked
     const previousRoute = ex.atRouteId
-    // Also when first tracked: an exchange from a ProducerTemplate (fromRouteId '') is in this route now.
     ex.atRouteId = this.id
     if (nested) this.#ctx.inflight.enterRoute(this.#counter)
     else {
       ex.tracked = true
+      // A ProducerTemplate's exchange belongs to the route consuming its endpoint (Camel).
+      if (ex.fromRouteId === '') ex.fromRouteId = this.id
       this.#ctx.inflight.add(ex, this.#counter)
     }
     if (!nested) {
@@ -139,8 +153,9 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
       this.#ctx.inflight.remove(ex, this.#counter)
     }
     const seconds = (Date.now() - ex.createdAt) / 1000
-    if (ex.exception === undefined) this.metrics.completed(seconds)
-    else if (ex.abortReason !== undefined) this.metrics.aborted(seconds)
+    // Aborted means stopped (SPEC §4.1): never `completed`, whatever the last step did.
+    if (ex.abortReason !== undefined) this.metrics.aborted(seconds)
+    else if (ex.exception === undefined) this.metrics.completed(seconds)
     else this.metrics.failed(seconds)
     // A consumer slot (seda) is held until the exchange completes, unless a suspending step released it.
     if (!nested && ex.slot !== undefined) ex.slot.release(ex)
@@ -179,6 +194,19 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
       this.#ctx.logger.warn({ route: this.id, exchangeId: ex.id, err }, `${what} failed: ${messageOf(err)}`)
   }
 
+  /** Tracks a copy made by a step of this route (`split`, `multicast`, `wireTap`) until `untrack`. */
+  track(copy: DefaultExchange): void {
+    copy.tracked = true
+    this.#ctx.inflight.add(copy, this.#counter)
+  }
+
+  untrack(copy: DefaultExchange): void {
+    if (!copy.tracked) return
+    copy.tracked = false
+    this.#ctx.inflight.remove(copy, this.#counter)
+    if (this.#drainWaiters.length > 0) this.#checkDrained()
+  }
+
   wasAborted(exchange: Exchange): boolean {
     return (exchange as DefaultExchange).abortReason !== undefined
   }
@@ -188,41 +216,41 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
   }
 
   setReady(ready: boolean): void {
-    this.ready = ready
-    if (this.status === 'started') this.metrics.up(ready ? 1 : 0)
+    if (this.state.ready === ready) return
+    this.state.ready = ready
+    this.#ctx.readinessChanged(this)
   }
 
   // --- shutdown support -----------------------------------------------------------------------
 
   inflightCount(): number {
-    return this.#counter.count - this.asyncQueuedInflight
+    return this.#counter.inflight
   }
 
+  /** Work taken but not started: the consumer's and this route's worker-group tasks. */
   pendingCount(): number {
     return (this.consumer.pendingExchanges?.() ?? 0) + this.asyncPending
   }
 
-  /** Resolves the moment in-flight + pending reaches zero (event-driven, no polling). */
+  /**
+   * What a drain waits for besides in-flight exchanges: the pending count, except the queued backlog of a
+   * route that was suspended (SPEC §2: a shutdown does not resume it; the backlog is dropped or handed back).
+   */
+  drainablePending(): number {
+    return this.state.holdsBacklog ? this.asyncPending : this.pendingCount()
+  }
+
+  /** Resolves the moment in-flight + drainable pending reaches zero (event-driven, no polling). */
   whenDrained(): Promise<void> {
-    if (this.inflightCount() + this.pendingCount() === 0) return Promise.resolve()
+    if (this.inflightCount() + this.drainablePending() === 0) return Promise.resolve()
     return new Promise((resolve) => this.#drainWaiters.push(resolve))
   }
 
   #checkDrained(): void {
-    if (this.inflightCount() + this.pendingCount() !== 0) return
+    if (this.inflightCount() + this.drainablePending() !== 0) return
     const w = this.#drainWaiters
     this.#drainWaiters = []
     for (const f of w) f()
-  }
-
-  /** Aborts the signal of every exchange in flight in this route; returns how many. */
-  abortInflight(reason: string): number {
-    let n = 0
-    for (const ex of this.#ctx.inflight.exchanges()) {
-      if ((ex.fromRouteId === this.id || ex.atRouteId === this.id) && ex.abort(reason)) n++
-    }
-    if (n > 0) this.#ctx.scheduler.cancel(false)
-    return n
   }
 
   info(): RouteInfo {

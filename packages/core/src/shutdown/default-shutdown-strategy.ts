@@ -1,13 +1,15 @@
 import type { InflightExchange } from '../inflight/inflight-repository.js'
+import { validateDuration } from '../uri/duration.js'
 import { drainRoutes } from './drain.js'
+import { forceRoutes } from './force.js'
 import type { RouteShutdownReport, ShutdownReport } from './report.js'
 import type { RouteHandle, ShutdownContext, ShutdownOptions, ShutdownStrategy } from './shutdown-strategy.js'
 
 /** Options of `DefaultShutdownStrategy`; all are writable while running (Camel JMX). */
 export interface DefaultShutdownStrategyOptions {
-  /** Milliseconds to wait for in-flight and pending exchanges before forcing. @default 300000 */
+  /** Milliseconds to wait for in-flight and pending exchanges before forcing (0…2147483647). @default 300000 */
   timeoutMs?: number
-  /** On timeout, abort and force the remaining routes (else leave them running). @default true */
+  /** On timeout, abort and force the remaining routes (else leave them until NOW). @default true */
   shutdownNowOnTimeout?: boolean
   /** Stop routes in reverse startup order. @default false */
   shutdownRoutesInReverseOrder?: boolean
@@ -15,9 +17,12 @@ export interface DefaultShutdownStrategyOptions {
   suppressLoggingOnTimeout?: boolean
   /** On timeout, log one line per exchange still in flight. @default true */
   logInflightExchangesOnTimeout?: boolean
-  /** Interval of the progress log line. @default 1000 */
+  /** Interval of the progress log line (10…2147483647). @default 1000 */
   progressIntervalMs?: number
 }
+
+/** The smallest progress interval: a shorter one would flood the log. */
+export const MIN_PROGRESS_INTERVAL_MS = 10
 
 const FORCE_WARNING =
   'Timeout occurred during graceful shutdown. Forcing the routes to be shutdown now. Notice: some resources may still be running as graceful shutdown did not complete successfully.'
@@ -41,23 +46,40 @@ export function formatInflightExchange(e: InflightExchange): string {
 
 /**
  * Camel's DefaultShutdownStrategy, event-driven: NOTICE, stop intake in route order, drain until in-flight +
- * pending is zero (finishing the moment it is), stop deferred routes last, NOW. On timeout it forces.
+ * pending is zero (finishing the moment it is), stop deferred routes last, NOW. On timeout it forces. The
+ * duration options are validated whenever they are set (DROMEDARY_ERR_INVALID_OPTION), also at run time.
  */
 export class DefaultShutdownStrategy implements ShutdownStrategy {
-  timeoutMs: number
   shutdownNowOnTimeout: boolean
   shutdownRoutesInReverseOrder: boolean
   suppressLoggingOnTimeout: boolean
   logInflightExchangesOnTimeout: boolean
-  progressIntervalMs: number
+  #timeoutMs = 300_000
+  #progressIntervalMs = 1000
 
   constructor(options: DefaultShutdownStrategyOptions = {}) {
-    this.timeoutMs = options.timeoutMs ?? 300_000
+    if (options.timeoutMs !== undefined) this.timeoutMs = options.timeoutMs
+    if (options.progressIntervalMs !== undefined) this.progressIntervalMs = options.progressIntervalMs
     this.shutdownNowOnTimeout = options.shutdownNowOnTimeout ?? true
     this.shutdownRoutesInReverseOrder = options.shutdownRoutesInReverseOrder ?? false
     this.suppressLoggingOnTimeout = options.suppressLoggingOnTimeout ?? false
     this.logInflightExchangesOnTimeout = options.logInflightExchangesOnTimeout ?? true
-    this.progressIntervalMs = options.progressIntervalMs ?? 1000
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs
+  }
+
+  set timeoutMs(ms: number) {
+    this.#timeoutMs = validateDuration('timeoutMs', ms)
+  }
+
+  get progressIntervalMs(): number {
+    return this.#progressIntervalMs
+  }
+
+  set progressIntervalMs(ms: number) {
+    this.#progressIntervalMs = validateDuration('progressIntervalMs', ms, MIN_PROGRESS_INTERVAL_MS)
   }
 
   async shutdown(ctx: ShutdownContext, options: ShutdownOptions): Promise<ShutdownReport> {
@@ -69,33 +91,24 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
     const order = this.shutdownRoutesInReverseOrder ? [...ctx.routes].reverse() : [...ctx.routes]
     const atStart = new Map(order.map((r) => [r.id, { inflight: r.inflight(), pending: r.pending() }]))
     const stopped: RouteShutdownReport[] = []
-    const forcedIds = new Set<string>()
+    let forcedCount = 0
     let timedOut = false
     let forced = options.forced
 
-    const record = (r: RouteHandle, wasForced: boolean) => {
+    const record = (r: RouteHandle, wasForced: boolean, at = clock.now()) => {
       const s = atStart.get(r.id)!
-      if (wasForced) forcedIds.add(r.id)
+      if (wasForced) forcedCount++
       stopped.push({
         id: r.id,
         inflightAtStart: s.inflight,
         pendingAtStart: s.pending,
         aborted: r.aborted(),
         forced: wasForced,
-        stoppedAtMs: clock.now() - start,
+        stoppedAtMs: at - start,
       })
     }
-    const forceAll = async (routes: readonly RouteHandle[]) => {
-      // Intake stops everywhere first, so no consumer starts queued work after the abort below.
-      for (const r of routes) await r.prepareShutdown({ forced: true })
-      for (const r of routes) r.abortInflight('forced shutdown')
-      for (const r of routes) {
-        await r.stop({ forced: true })
-        // A consumer without a forced prepareShutdown may have started work after the abort: abort that too.
-        r.abortInflight('forced shutdown')
-        record(r, true)
-      }
-    }
+    const forceAll = (routes: readonly RouteHandle[]) =>
+      forceRoutes(ctx, routes, (r, at) => record(r, true, at))
 
     if (!scoped) await ctx.notice(Math.ceil(timeoutMs / 1000))
     // forceStop() during NOTICE listeners or the pre-stop delay: nothing is drained any more.
@@ -113,40 +126,52 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
       const isDeferred = new Set(deferred)
       const first = order.filter((r) => !isDeferred.has(r))
       let remaining = [...first, ...deferred]
-      for (const group of [first, deferred]) {
-        if (group.length === 0) continue
-        for (const r of group) await r.prepareShutdown({ forced: false })
-        // Deferred routes keep consuming while the first group drains, so count them in too.
-        const outcome = await drainRoutes(ctx, group === first ? remaining : group, {
+      const drain = async (routes: readonly RouteHandle[]) => {
+        const outcome = await drainRoutes(ctx, routes, {
           deadline,
           progressIntervalMs: this.progressIntervalMs,
         })
-        if (outcome !== 'drained') {
-          timedOut = outcome === 'timeout'
-          if (options.abortAfterTimeout === true && outcome === 'timeout') {
-            for (const r of remaining) await r.resumeIntake()
-            logger.warn(
-              {},
-              `Timeout occurred stopping routes [${remaining.map((r) => r.id).join(', ')}]; aborting the stop and leaving them running`,
-            )
-            return report(start, clock.now(), false, false, true, stopped)
-          }
-          if (outcome === 'timeout') this.#logTimeout(ctx, remaining)
-          else logger.warn({}, 'Forced shutdown requested while draining: forcing the remaining routes now')
-          if (outcome === 'escalated' || this.shutdownNowOnTimeout) {
-            forced = true
-            await forceAll(remaining)
-          }
-          remaining = []
-          break
+        if (outcome === 'drained') return true
+        timedOut = outcome === 'timeout'
+        if (options.abortAfterTimeout === true && timedOut) {
+          for (const r of remaining) await r.resumeIntake()
+          logger.warn(
+            {},
+            `Timeout occurred stopping routes [${remaining.map((r) => r.id).join(', ')}]; aborting the stop and leaving them as they were`,
+          )
+          return false
         }
-        for (const r of group) {
+        if (timedOut) this.#logTimeout(ctx, remaining)
+        else logger.warn({}, 'Forced shutdown requested while draining: forcing the remaining routes now')
+        if (!timedOut || this.shutdownNowOnTimeout) {
+          forced = true
+          await forceAll(remaining)
+        }
+        remaining = []
+        return false
+      }
+      // 1. The first group stops intake; deferred routes keep consuming while everything drains, so work still
+      //    on its way can reach them (Camel: deferred consumers run until the total is 0 — also when every
+      //    route is deferred). 2. The deferred routes stop intake and drain what they took meanwhile.
+      for (const r of first) await r.prepareShutdown({ forced: false })
+      let ok = await drain(remaining)
+      if (ok) {
+        for (const r of first) {
           await r.stop({ forced: false })
           record(r, false)
         }
-        const done = new Set(group)
-        remaining = remaining.filter((r) => !done.has(r))
+        remaining = [...deferred]
+        for (const r of deferred) await r.prepareShutdown({ forced: false })
+        ok = await drain(deferred)
       }
+      if (ok) {
+        for (const r of deferred) {
+          await r.stop({ forced: false })
+          record(r, false)
+        }
+      }
+      if (timedOut && options.abortAfterTimeout === true)
+        return report(start, clock.now(), false, false, true, stopped)
     }
 
     if (!scoped) await ctx.now(ctx.nowBudgetMs, forced)
@@ -157,7 +182,7 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
     else
       logger.warn(
         {},
-        `Shutdown of ${stopped.length} routes completed in ${seconds} s (forced ${forcedIds.size})`,
+        `Shutdown of ${stopped.length} routes completed in ${seconds} s (forced ${forcedCount})`,
       )
     const byId = new Map(order.map((h) => [h.id, h]))
     for (const s of stopped) {

@@ -33,7 +33,10 @@ export interface RouteHandle {
   abortInflight(reason: string): number
   /** Resolves the moment `inflight() + pending()` is zero (event-driven). */
   whenDrained(): Promise<void>
-  /** Undoes `prepareShutdown` (used when `abortAfterTimeout` leaves a route running). */
+  /**
+   * Undoes `prepareShutdown` (used when `abortAfterTimeout` leaves a route as it was); does nothing once the
+   * context's own shutdown began.
+   */
   resumeIntake(): Promise<void>
   /** Exchanges aborted or dropped so far by forced stops. */
   aborted(): number
@@ -64,6 +67,16 @@ export interface ShutdownContext {
   /** Resolves when `forceStop()` (or a second signal) escalates this shutdown. */
   readonly escalated: Promise<void>
   isEscalated(): boolean
+  /**
+   * Aborted when the graceful part of this shutdown is out of time (`timeoutMs`) or it is escalated: a
+   * strategy's own waits should end then (SPEC §4.4). The handles' calls are already raced against it.
+   */
+  readonly signal: AbortSignal
+  /**
+   * Aborts every exchange in flight in `routes` in one pass (O(in-flight), not one scan per route), counting
+   * each on its route; returns how many.
+   */
+  abortInflight(routes: readonly RouteHandle[], reason: string): number
 }
 
 /** Stops routes gracefully; pluggable through `shutdownStrategy` (Camel `ShutdownStrategy`). */

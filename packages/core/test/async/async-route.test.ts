@@ -13,7 +13,7 @@ afterEach(async () => {
 /** `request` marks the body, suspends for 250 ms and resumes in `resume`; `mock:after` must never be reached. */
 async function resumeContext(options: { failResume?: boolean } = {}) {
   const ctx = newContext()
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from('direct:request')
       .routeId('request')
       .setHeader('seen', 'request')
@@ -78,7 +78,7 @@ describe('asyncRoute (Kamailio async_route / async_ms_route)', () => {
   it('warns once when delayMs exceeds the 30 000 ms Kamailio maximum', async () => {
     const { logger, lines } = captureLogger()
     const ctx = newContext({ logger })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a').routeId('a').asyncRoute('direct:b', { delayMs: 60_000 })
       r.from('direct:b').routeId('b').to('mock:b')
     })

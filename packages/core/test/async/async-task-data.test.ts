@@ -9,7 +9,7 @@ async function auditContext(options: { failAudit?: boolean } = {}) {
   const ctx = newContext({ logger, workerGroups: { audit: { workers: 1 } } })
   const gate = deferred()
   const auditing = deferred()
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from('direct:invite')
       .routeId('invite')
       .asyncTaskData(

@@ -35,7 +35,7 @@ async function measure(n: number, delayMs: number): Promise<Measurement> {
   const entered = deferred()
   let seen = 0
   let done = 0
-  ctx.addRoutes((r) =>
+  await ctx.addRoutes((r) =>
     r
       .from(`seda:shape?size=${n}`)
       .routeId('shape')

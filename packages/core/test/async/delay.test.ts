@@ -16,7 +16,7 @@ async function delayedSedaRoute(n: number, delayMs: number) {
   const ctx = newContext()
   const entered = deferred()
   let seen = 0
-  ctx.addRoutes((r) =>
+  await ctx.addRoutes((r) =>
     r
       .from('seda:shape?concurrentConsumers=1')
       .routeId('shaper')
@@ -63,7 +63,7 @@ describe('delay (Kamailio async_ms_sleep)', () => {
 
   it('waits a per-exchange delay computed by a function and skips the wait when it is zero', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:shape')
         .routeId('shaper')
@@ -84,7 +84,7 @@ describe('delay (Kamailio async_ms_sleep)', () => {
   it('warns once per step when a delay exceeds the 30 000 ms Kamailio maximum, and still allows it', async () => {
     const { logger, lines } = captureLogger()
     const ctx = newContext({ logger })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:long').routeId('long').delay(45_000).to('mock:long')
       r.from('direct:ok').routeId('ok').delay(30_000).to('mock:ok')
     })
@@ -105,7 +105,7 @@ describe('delay (Kamailio async_ms_sleep)', () => {
     const ctx = newContext()
     let caught: unknown
     try {
-      ctx.addRoutes((r) => r.from('direct:bad').routeId('bad').delay(-5).to('mock:bad'))
+      void ctx.addRoutes((r) => r.from('direct:bad').routeId('bad').delay(-5).to('mock:bad'))
     } catch (err) {
       caught = err
     }

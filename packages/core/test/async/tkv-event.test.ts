@@ -6,7 +6,7 @@ afterEach(disposeContexts)
 describe('emitEvent and event:tkv (Kamailio async_tkv_emit / event_route[core:tkv])', () => {
   it('delivers type, key and value to the route consuming event:tkv', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:invite')
         .routeId('invite')
         .emitEvent('8000', 'call', (ex) => `caller='${String(ex.message.headers['from'])}';callee='bob'`)
@@ -25,7 +25,7 @@ describe('emitEvent and event:tkv (Kamailio async_tkv_emit / event_route[core:tk
 
   it('continues the emitting route after the event: emitting does not end the exchange', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:invite')
         .routeId('invite')
         .emitEvent('8000', 'call', () => 'v')
@@ -41,7 +41,7 @@ describe('emitEvent and event:tkv (Kamailio async_tkv_emit / event_route[core:tk
     const ctx = newContext()
     const gate = deferred()
     const waiting = deferred()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:invite')
         .routeId('invite')
         .process(async () => {

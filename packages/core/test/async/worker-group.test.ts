@@ -23,7 +23,7 @@ async function pooledContext(options: { workers?: number; queueSize?: number; gr
   let running = 0
   let maxRunning = 0
   const nextStart = (i: number) => (started[i] ??= deferred())
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from('direct:calls').routeId('calls').asyncTask('direct:work', { group }).to('mock:skipped')
     r.from('direct:work')
       .routeId('work')
@@ -153,7 +153,7 @@ describe('asyncTask and worker groups (Kamailio async_task_route / async_workers
 
   it('fails the exchange, instead of leaving it in flight, when the target cannot be called', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:calls').routeId('calls').asyncTask('direct:nobody')
       r.from('direct:nobody').routeId('nobody').autoStartup(false).to('mock:never')
     })
@@ -168,7 +168,7 @@ describe('asyncTask and worker groups (Kamailio async_task_route / async_workers
     const ctx = newContext()
     let caught: unknown
     try {
-      ctx.addRoutes((r) => r.from('direct:a').routeId('a').asyncTask('mock:x', { group: 'nope' }))
+      void ctx.addRoutes((r) => r.from('direct:a').routeId('a').asyncTask('mock:x', { group: 'nope' }))
     } catch (err) {
       caught = err
     }
@@ -183,6 +183,7 @@ describe('asyncTask and worker groups (Kamailio async_task_route / async_workers
     } catch (err) {
       caught = err
     }
-    expect(isDromedaryError(caught, 'DROMEDARY_ERR_INVALID_ROUTE')).toBe(true)
+    expect(isDromedaryError(caught, 'DROMEDARY_ERR_INVALID_OPTION')).toBe(true)
+    expect((caught as Error).message).toContain('workerGroups.pool.workers')
   })
 })

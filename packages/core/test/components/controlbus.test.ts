@@ -10,7 +10,7 @@ const E = CoreErrorCodes
 
 async function twoRoutes(): Promise<IntegrationContext> {
   const ctx = newContext()
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from('seda:work').routeId('work').to('mock:worked')
     r.from('direct:admin')
       .routeId('admin')
@@ -57,7 +57,7 @@ describe('controlbus:route', () => {
 
   it('action=start starts a stopped route', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:work').routeId('work').autoStartup(false).to('mock:worked'))
+    await ctx.addRoutes((r) => r.from('seda:work').routeId('work').autoStartup(false).to('mock:worked'))
     await ctx.start()
     await ctx.producer().request('controlbus:route?routeId=work&action=start', null)
     expect(status(ctx, 'work')).toBe('started')
@@ -65,7 +65,9 @@ describe('controlbus:route', () => {
 
   it('lets a route stop itself from inside one of its own exchanges', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:self').routeId('self').to('controlbus:route?routeId=self&action=stop'))
+    await ctx.addRoutes((r) =>
+      r.from('seda:self').routeId('self').to('controlbus:route?routeId=self&action=stop'),
+    )
     await ctx.start()
     const stopped = firstValueFrom(ctx.events$.pipe(filter((e) => e.type === 'route-stopped')))
     await ctx.producer().send('seda:self', null)
@@ -91,7 +93,9 @@ describe('controlbus:route', () => {
     const ctx = newContext()
     let err: unknown
     try {
-      ctx.addRoutes((r) => r.from('direct:a').routeId('a').to('controlbus:route?routeId=a&action=explode'))
+      void ctx.addRoutes((r) =>
+        r.from('direct:a').routeId('a').to('controlbus:route?routeId=a&action=explode'),
+      )
     } catch (e) {
       err = e
     }
@@ -117,7 +121,7 @@ describe('controlbus:route', () => {
 describe('controlbus:context', () => {
   it('action=stop stops the whole context gracefully', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:shutdown').to('controlbus:context?action=stop'))
+    await ctx.addRoutes((r) => r.from('direct:shutdown').to('controlbus:context?action=stop'))
     await ctx.start()
     await ctx.producer().send('direct:shutdown', null)
     const report = await ctx.whenStopped()

@@ -9,7 +9,7 @@ const E = CoreErrorCodes
 describe('direct:', () => {
   it('is request-reply: the caller receives the body the consuming route ends with', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from<{ qty: number }>('direct:price').transform((ex) => ({ total: ex.message.body.qty * 3 })),
     )
     await ctx.start()
@@ -18,7 +18,7 @@ describe('direct:', () => {
 
   it('hands the same exchange to the consuming route, so its headers come back too', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').setHeader('answered', 'yes'))
+    await ctx.addRoutes((r) => r.from('direct:a').setHeader('answered', 'yes'))
     await ctx.start()
     const ex = await ctx.producer().send('direct:a', null, { asked: 'q' })
     expect(ex.message.headers).toEqual({ asked: 'q', answered: 'yes' })
@@ -27,7 +27,7 @@ describe('direct:', () => {
   it('makes the caller wait until an asynchronous consuming route has finished', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:slow')
         .process(() => gate.promise)
@@ -55,7 +55,7 @@ describe('direct:', () => {
 
   it('fails a route step sending to a direct endpoint nobody consumes', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').to('direct:nobody').to('mock:after'))
+    await ctx.addRoutes((r) => r.from('direct:a').to('direct:nobody').to('mock:after'))
     await ctx.start()
     const err = await ctx
       .producer()
@@ -67,7 +67,7 @@ describe('direct:', () => {
 
   it('has no consumer while its route is not started', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:later').autoStartup(false))
+    await ctx.addRoutes((r) => r.from('direct:later').autoStartup(false))
     await ctx.start()
     const ex = await ctx.producer().send('direct:later', null)
     expect(isDromedaryError(ex.exception, E.NO_CONSUMER)).toBe(true)
@@ -75,7 +75,7 @@ describe('direct:', () => {
 
   it("raises the called route's failure to the caller", async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a').to('direct:b').to('mock:after')
       r.from('direct:b').process(() => {
         throw new TypeError('bad in b')
@@ -89,7 +89,7 @@ describe('direct:', () => {
 
   it('rejects sends once the context is at shutdown now with DROMEDARY_ERR_SHUTTING_DOWN', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a'))
+    await ctx.addRoutes((r) => r.from('direct:a'))
     await ctx.start()
     await ctx.stop()
     const ex = await ctx.producer().send('direct:a', null)

@@ -7,7 +7,7 @@ afterEach(disposeContexts)
 async function logTo(uri: string, body: unknown, headers: Record<string, unknown> = {}) {
   const { logger, lines } = captureLogger()
   const ctx = newContext({ logger })
-  ctx.addRoutes((r) => r.from('direct:in').to(uri))
+  await ctx.addRoutes((r) => r.from('direct:in').to(uri))
   await ctx.start()
   const ex = await ctx.producer().send('direct:in', body, headers)
   const logged = lines.filter((l) => l.msg?.startsWith('Exchange['))

@@ -12,7 +12,7 @@ const E = CoreErrorCodes
 
 async function withMock(): Promise<IntegrationContext> {
   const ctx = newContext()
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from('direct:in').to('mock:out')
     r.from('seda:later').to('mock:out')
   })
@@ -39,7 +39,7 @@ describe('mock:', () => {
 
   it('records the body as it was when the exchange arrived', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:in').to('mock:before').setBody('changed').setHeader('late', 1))
+    await ctx.addRoutes((r) => r.from('direct:in').to('mock:before').setBody('changed').setHeader('late', 1))
     await ctx.start()
     await ctx.producer().send('direct:in', 'original')
     expect(ctx.mock('before').receivedExchanges[0]?.message).toEqual({ body: 'original', headers: {} })
@@ -48,7 +48,7 @@ describe('mock:', () => {
   it('is the same endpoint whether reached by ctx.mock before or after the route uses it', async () => {
     const ctx = newContext()
     const early = ctx.mock('out')
-    ctx.addRoutes((r) => r.from('direct:in').to('mock:out'))
+    await ctx.addRoutes((r) => r.from('direct:in').to('mock:out'))
     await ctx.start()
     await ctx.producer().send('direct:in', 1)
     expect(early.receivedExchanges).toHaveLength(1)

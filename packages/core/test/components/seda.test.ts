@@ -48,7 +48,7 @@ describe('seda:', () => {
   it('does not make the sender wait for the consuming route', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:q')
         .process(() => gate.promise)
@@ -64,7 +64,7 @@ describe('seda:', () => {
 
   it('delivers messages in the order they were sent', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:q').to('mock:out'))
     await ctx.start()
     for (let i = 0; i < 20; i++) await ctx.producer().send('seda:q', i)
     await ctx
@@ -75,7 +75,7 @@ describe('seda:', () => {
 
   it('gives the consuming route its own exchange with copies of body reference and headers', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').routeId('q').setHeader('consumer', true).to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:q').routeId('q').setHeader('consumer', true).to('mock:out'))
     await ctx.start()
     const sent = await ctx.producer().send('seda:q', 'm', { h: 1 })
     await ctx.mock('out').expectedMessageCount(1).assertIsSatisfied()
@@ -88,7 +88,7 @@ describe('seda:', () => {
 
   it('copies a header named __proto__ to the consuming exchange as a plain header', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').routeId('q').setHeader('consumer', true).to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:q').routeId('q').setHeader('consumer', true).to('mock:out'))
     await ctx.start()
     const headers = JSON.parse('{"__proto__": {"polluted": true}, "h": 1}') as Record<string, unknown>
     await ctx.producer().send('seda:q', 'm', headers)
@@ -102,7 +102,7 @@ describe('seda:', () => {
   it('runs one exchange at a time by default', async () => {
     const probe = concurrencyProbe()
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').process(probe.step).to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:q').process(probe.step).to('mock:out'))
     await ctx.start()
     for (let i = 0; i < 3; i++) await ctx.producer().send('seda:q', i)
     await probe.until(1)
@@ -119,7 +119,7 @@ describe('seda:', () => {
   it('runs at most concurrentConsumers exchanges at once', async () => {
     const probe = concurrencyProbe()
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from('seda:q?concurrentConsumers=3').routeId('q').process(probe.step).to('mock:out'),
     )
     await ctx.start()
@@ -137,7 +137,7 @@ describe('seda:', () => {
 
   it('fails a send to a full queue with DROMEDARY_ERR_QUEUE_FULL naming queue and size', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q?size=2').autoStartup(false).to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:q?size=2').autoStartup(false).to('mock:out'))
     await ctx.start()
     expect((await ctx.producer().send('seda:q', 1)).exception).toBeUndefined()
     expect((await ctx.producer().send('seda:q', 2)).exception).toBeUndefined()
@@ -148,7 +148,7 @@ describe('seda:', () => {
 
   it('holds 1000 messages by default', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').autoStartup(false))
+    await ctx.addRoutes((r) => r.from('seda:q').autoStartup(false))
     await ctx.start()
     for (let i = 0; i < 1000; i++) expect((await ctx.producer().send('seda:q', i)).exception).toBeUndefined()
     const ex = await ctx.producer().send('seda:q', 1000)
@@ -157,7 +157,7 @@ describe('seda:', () => {
 
   it('fails the sending route when the queue is full', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:in').routeId('in').to('seda:q')
       r.from('seda:q?size=1').routeId('q').autoStartup(false)
     })
@@ -169,7 +169,7 @@ describe('seda:', () => {
 
   it('with blockWhenFull=true makes the sender wait for space instead of failing', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q?size=1').routeId('q').autoStartup(false).to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:q?size=1').routeId('q').autoStartup(false).to('mock:out'))
     await ctx.start()
     await ctx.producer().send('seda:q?blockWhenFull=true', 1)
     let settled = false
@@ -186,7 +186,7 @@ describe('seda:', () => {
 
   it('counts queued messages as pending on the consuming route', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').routeId('q'))
+    await ctx.addRoutes((r) => r.from('seda:q').routeId('q'))
     await ctx.start()
     await ctx.suspendRoute('q')
     for (let i = 0; i < 3; i++) await ctx.producer().send('seda:q', i)
@@ -196,7 +196,7 @@ describe('seda:', () => {
   it('drains its backlog before a graceful stop completes', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:q')
         .routeId('q')
@@ -215,7 +215,7 @@ describe('seda:', () => {
 
   it('counts a failure in the consuming route as failed there without touching the sender', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:q')
         .routeId('q')
@@ -233,7 +233,7 @@ describe('seda:', () => {
 
   it('rejects sends once the context is at shutdown now with DROMEDARY_ERR_SHUTTING_DOWN', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q'))
+    await ctx.addRoutes((r) => r.from('seda:q'))
     await ctx.start()
     await ctx.stop()
     const ex = await ctx.producer().send('seda:q', null)
@@ -252,7 +252,7 @@ describe('seda:', () => {
 
   it('allows one consuming route per queue', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q').routeId('one'))
+    void ctx.addRoutes((r) => r.from('seda:q').routeId('one'))
     expect(() => ctx.addRoutes((r) => r.from('seda:q?concurrentConsumers=2').routeId('two'))).toThrow(
       expect.objectContaining({ code: E.DUPLICATE_CONSUMER }),
     )

@@ -16,7 +16,7 @@ const fired = (ctx: IntegrationContext) => ctx.mock('ticks').receivedExchanges
 
 async function timerRoute(uri: string, extra?: (ctx: IntegrationContext) => void) {
   const ctx = newContext()
-  ctx.addRoutes((r) => r.from(uri).routeId('t').to('mock:ticks'))
+  await ctx.addRoutes((r) => r.from(uri).routeId('t').to('mock:ticks'))
   extra?.(ctx)
   await ctx.start()
   return ctx
@@ -75,7 +75,7 @@ describe('timer:', () => {
 
   it('counts the period from the end of the previous exchange (fixed delay)', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from('timer:slow?period=100&repeatCount=3').routeId('t').delay(50).to('mock:ticks'),
     )
     await ctx.start()
@@ -109,7 +109,7 @@ describe('timer:', () => {
 
   it('does not fire for a route with autoStartup(false)', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('timer:tick?period=10').autoStartup(false).to('mock:ticks'))
+    await ctx.addRoutes((r) => r.from('timer:tick?period=10').autoStartup(false).to('mock:ticks'))
     await ctx.start()
     await vi.advanceTimersByTimeAsync(100)
     expect(fired(ctx)).toHaveLength(0)

@@ -61,7 +61,7 @@ describe('createContext', () => {
   it('registers the components given in options', async () => {
     const rec = hostComponent()
     const ctx = newContext({ components: { custom: rec.component } })
-    ctx.addRoutes((r) => r.from('custom:x').routeId('c').to('mock:out'))
+    await ctx.addRoutes((r) => r.from('custom:x').routeId('c').to('mock:out'))
     await ctx.start()
     expect(rec.calls).toEqual(['start:c'])
   })
@@ -77,7 +77,7 @@ describe('start()', () => {
 
   it('emits context-starting, route-started per route in order, then context-started', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:b').routeId('b').startupOrder(2).to('mock:x')
       r.from('direct:a').routeId('a').startupOrder(1).to('mock:x')
     })
@@ -94,7 +94,7 @@ describe('start()', () => {
     const rec = hostComponent()
     const ctx = newContext()
     ctx.addComponent('h', rec.component)
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('h:u1').routeId('u1')
       r.from('h:n20').routeId('n20').startupOrder(20)
       r.from('h:u2').routeId('u2')
@@ -106,7 +106,7 @@ describe('start()', () => {
 
   it('lists routes in startup order, numbering unnumbered routes from 1000 up', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    void ctx.addRoutes((r) => {
       r.from('direct:u1').routeId('u1')
       r.from('direct:n5').routeId('n5').startupOrder(5)
       r.from('direct:u2').routeId('u2')
@@ -120,8 +120,8 @@ describe('start()', () => {
 
   it('keeps numbering unnumbered routes across addRoutes calls', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
-    ctx.addRoutes((r) => {
+    void ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    void ctx.addRoutes((r) => {
       r.from('direct:b').routeId('b')
       r.from('direct:c').routeId('c').startupOrder(3)
     })
@@ -134,7 +134,7 @@ describe('start()', () => {
 
   it('names routes without an id route1, route2, … in definition order', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    void ctx.addRoutes((r) => {
       r.from('direct:a')
       r.from('direct:b')
     })
@@ -143,7 +143,7 @@ describe('start()', () => {
 
   it('skips generated ids already taken by an explicit routeId', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    void ctx.addRoutes((r) => {
       r.from('direct:a')
       r.from('direct:b').routeId('route1')
     })
@@ -158,7 +158,7 @@ describe('start()', () => {
   it('leaves autoStartup(false) routes stopped', async () => {
     const rec = hostComponent()
     const ctx = newContext({ components: { h: rec.component } })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('h:on').routeId('on')
       r.from('h:off').routeId('off').autoStartup(false)
     })
@@ -169,7 +169,7 @@ describe('start()', () => {
 
   it('starts an autoStartup(false) route on startRoute', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:off')
         .routeId('off')
@@ -185,7 +185,7 @@ describe('start()', () => {
   it('rejects with DROMEDARY_ERR_ROUTE_START_FAILED naming the route that failed to start', async () => {
     const rec = hostComponent({ failStart: 'b' })
     const ctx = newContext({ components: { h: rec.component } })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('h:a').routeId('a').startupOrder(1)
       r.from('h:b').routeId('b').startupOrder(2)
     })
@@ -198,7 +198,7 @@ describe('start()', () => {
   it('stops the routes already started when a later route fails to start, and starts no further ones', async () => {
     const rec = hostComponent({ failStart: 'b' })
     const ctx = newContext({ components: { h: rec.component } })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('h:a').routeId('a').startupOrder(1)
       r.from('h:b').routeId('b').startupOrder(2)
       r.from('h:c').routeId('c').startupOrder(3)
@@ -225,7 +225,7 @@ describe('addRoutes()', () => {
 
   it('rejects a route id already used by an earlier addRoutes', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('same'))
+    void ctx.addRoutes((r) => r.from('direct:a').routeId('same'))
     const err = thrown(() => ctx.addRoutes((r) => r.from('direct:b').routeId('same')))
     expect(isDromedaryError(err, E.DUPLICATE_ROUTE_ID)).toBe(true)
   })
@@ -310,7 +310,7 @@ describe('addRoutes()', () => {
 
   it('rejects a second consumer of the same direct endpoint with DROMEDARY_ERR_DUPLICATE_CONSUMER', () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('one'))
+    void ctx.addRoutes((r) => r.from('direct:a').routeId('one'))
     const err = thrown(() => ctx.addRoutes((r) => r.from('direct:a').routeId('two')))
     expect(isDromedaryError(err, E.DUPLICATE_CONSUMER)).toBe(true)
   })
@@ -330,7 +330,7 @@ describe('addRoutes()', () => {
   it('starts routes added after start() when they auto-start', async () => {
     const ctx = newContext()
     await ctx.start()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:late')
         .routeId('late')
@@ -353,7 +353,7 @@ describe('addComponent()', () => {
     const rec = hostComponent()
     const ctx = newContext()
     ctx.addComponent('Custom', rec.component)
-    ctx.addRoutes((r) => r.from('custom:x').routeId('x'))
+    await ctx.addRoutes((r) => r.from('custom:x').routeId('x'))
     await ctx.start()
     expect(rec.hosts.has('x')).toBe(true)
   })
@@ -369,7 +369,9 @@ describe('addComponent()', () => {
 describe('routes()', () => {
   it('reports id, from, startupOrder, status, inflight and pending', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:q?concurrentConsumers=2').routeId('q').startupOrder(4).to('mock:x'))
+    await ctx.addRoutes((r) =>
+      r.from('seda:q?concurrentConsumers=2').routeId('q').startupOrder(4).to('mock:x'),
+    )
     await ctx.start()
     expect(ctx.routes()).toEqual([
       {
@@ -398,14 +400,14 @@ describe('per-route control', () => {
 
   it('startRoute before start() rejects with DROMEDARY_ERR_NOT_STARTED', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
     const err = await ctx.startRoute('a').catch((e: unknown) => e)
     expect(isDromedaryError(err, E.NOT_STARTED)).toBe(true)
   })
 
   it('suspendRoute stops intake: a suspended direct route has no consumer', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
     await ctx.start()
     await ctx.suspendRoute('a')
     expect(ctx.routes()[0]?.status).toBe('suspended')
@@ -415,7 +417,7 @@ describe('per-route control', () => {
 
   it('suspend then resume leaves the route exactly as before: started, ready, up, nothing pending', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:in').routeId('in').to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:in').routeId('in').to('mock:out'))
     await ctx.start()
     const before = ctx.routes()
     await ctx.suspendRoute('in')
@@ -430,7 +432,7 @@ describe('per-route control', () => {
 
   it('messages sent to a suspended seda route wait and are processed after resume', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:in').routeId('in').to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:in').routeId('in').to('mock:out'))
     await ctx.start()
     await ctx.suspendRoute('in')
     await ctx.producer().send('seda:in', 'a')
@@ -444,7 +446,7 @@ describe('per-route control', () => {
 
   it('a suspended-then-resumed route still stops gracefully', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('seda:in').routeId('in').to('mock:out'))
+    await ctx.addRoutes((r) => r.from('seda:in').routeId('in').to('mock:out'))
     await ctx.start()
     await ctx.suspendRoute('in')
     await ctx.resumeRoute('in')
@@ -455,7 +457,7 @@ describe('per-route control', () => {
 
   it('stopRoute stops one route and leaves the others running', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a')
         .routeId('a')
         .setBody(() => 'a')
@@ -475,7 +477,7 @@ describe('per-route control', () => {
 
   it('startRoute restarts a stopped route', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')
@@ -491,7 +493,7 @@ describe('per-route control', () => {
 describe('producer()', () => {
   it('send resolves with the exchange after the route ran', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a').setHeader('seen', true))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a').setHeader('seen', true))
     await ctx.start()
     const ex = await ctx.producer().send('direct:a', { n: 1 }, { h: 'x' })
     expect(ex.message.headers).toEqual({ h: 'x', seen: true })
@@ -501,7 +503,7 @@ describe('producer()', () => {
 
   it('send copies a header named __proto__ as a plain header, never as the prototype', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a').setHeader('seen', true))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a').setHeader('seen', true))
     await ctx.start()
     const headers = JSON.parse('{"__proto__": {"polluted": true}, "h": "x"}') as Record<string, unknown>
     const ex = await ctx.producer().send('direct:a', null, headers)
@@ -513,7 +515,7 @@ describe('producer()', () => {
 
   it('send resolves (not rejects) with exception set when the route failed', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from('direct:a').process(() => {
         throw new Error('boom')
       }),
@@ -525,14 +527,14 @@ describe('producer()', () => {
 
   it('request resolves with the reply body', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from<number>('direct:double').transform((ex) => ex.message.body * 2))
+    await ctx.addRoutes((r) => r.from<number>('direct:double').transform((ex) => ex.message.body * 2))
     await ctx.start()
     await expect(ctx.producer().request('direct:double', 21)).resolves.toBe(42)
   })
 
   it('request rejects with the failure', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from('direct:a').process(() => {
         throw new Error('nope')
       }),
@@ -573,7 +575,7 @@ describe('stop()', () => {
     const ctx = newContext()
     const gate = deferred()
     const entered = deferred()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:in')
         .routeId('in')

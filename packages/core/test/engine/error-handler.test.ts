@@ -1,6 +1,15 @@
 // onException (SPEC §3.2): redelivery, backoff, matchers, dead letter, handled.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CoreErrorCodes, REDELIVERY_COUNTER, isDromedaryError } from '@dromedary/core'
+import {
+  CoreErrorCodes,
+  EXCEPTION_CAUGHT,
+  REDELIVERY_COUNTER,
+  isDromedaryError,
+  type Component,
+  type Consumer,
+  type ConsumerHost,
+  type Exchange,
+} from '@dromedary/core'
 import { captureLogger, disposeContexts, exchangesTotal, newContext } from '../support.js'
 
 afterEach(async () => {
@@ -33,7 +42,7 @@ describe('redelivery', () => {
   it('does not redeliver by default', async () => {
     const step = flaky(10)
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').onException({}).process(step.fn))
+    await ctx.addRoutes((r) => r.from('direct:a').onException({}).process(step.fn))
     await ctx.start()
     await ctx.producer().send('direct:a', null)
     expect(step.seen).toHaveLength(1)
@@ -42,7 +51,7 @@ describe('redelivery', () => {
   it('tries the failing step 1 + maximumRedeliveries times, counting redeliveries in the header', async () => {
     const step = flaky(10)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from('direct:a').onException({ maximumRedeliveries: 3, redeliveryDelayMs: 0 }).process(step.fn),
     )
     await ctx.start()
@@ -56,7 +65,7 @@ describe('redelivery', () => {
     let before = 0
     const step = flaky(2)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException({ maximumRedeliveries: 5, redeliveryDelayMs: 0 })
@@ -75,7 +84,7 @@ describe('redelivery', () => {
   it('completes the exchange and runs the rest of the route when a redelivery succeeds', async () => {
     const step = flaky(2)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')
@@ -94,7 +103,7 @@ describe('redelivery', () => {
   it('redelivers an async step that rejects', async () => {
     let calls = 0
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException({ maximumRedeliveries: 2, redeliveryDelayMs: 0 })
@@ -113,7 +122,7 @@ describe('redelivery', () => {
     vi.useFakeTimers()
     const step = flaky(1)
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').onException({ maximumRedeliveries: 1 }).process(step.fn))
+    await ctx.addRoutes((r) => r.from('direct:a').onException({ maximumRedeliveries: 1 }).process(step.fn))
     await ctx.start()
     const sent = ctx.producer().send('direct:a', null)
     await vi.advanceTimersByTimeAsync(999)
@@ -127,7 +136,7 @@ describe('redelivery', () => {
     vi.useFakeTimers()
     const step = flaky(10)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException({ maximumRedeliveries: 3, redeliveryDelayMs: 100, backoffMultiplier: 2 })
@@ -145,7 +154,7 @@ describe('redelivery', () => {
     vi.useFakeTimers()
     const step = flaky(1)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')
@@ -164,7 +173,7 @@ describe('redelivery', () => {
   it('redelivers a failing step inside a split branch only maximumRedeliveries times', async () => {
     let calls = 0
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from<number[]>('direct:a')
         .onException({ maximumRedeliveries: 2, redeliveryDelayMs: 0 })
@@ -189,7 +198,7 @@ describe('matchers', () => {
 
   it('matches by error class, subclasses included, first matching clause wins', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from<string>('direct:a')
         .onException(PaymentError, { to: 'mock:payment' })
@@ -210,7 +219,7 @@ describe('matchers', () => {
 
   it('matches a DromedaryError by its code', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r.from('direct:a').onException(E.UNMARSHAL, { to: 'mock:bad-json' }).unmarshal('json'),
     )
     await ctx.start()
@@ -221,7 +230,7 @@ describe('matchers', () => {
 
   it('does not match a code against a plain Error', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException(E.UNMARSHAL, { to: 'mock:bad-json' })
@@ -238,7 +247,7 @@ describe('matchers', () => {
   it('matches with a predicate over the error', async () => {
     const step = flaky(10, () => new Error('please retry'))
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException((err) => err instanceof Error && err.message.includes('retry'), {
@@ -255,7 +264,7 @@ describe('matchers', () => {
   it('leaves an error no clause matches on the exchange, without redelivery', async () => {
     const step = flaky(10, () => new RangeError('unmatched'))
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException(TypeError, { maximumRedeliveries: 3, redeliveryDelayMs: 0, to: 'mock:dead' })
@@ -271,7 +280,7 @@ describe('matchers', () => {
   it('stops redelivering when a redelivery fails with an error of another clause', async () => {
     let calls = 0
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException(TypeError, { maximumRedeliveries: 5, redeliveryDelayMs: 0 })
@@ -291,7 +300,7 @@ describe('dead letter and handled', () => {
   it('sends the exchange to the dead-letter URI after the last redelivery, and it completes', async () => {
     const step = flaky(10)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')
@@ -310,27 +319,81 @@ describe('dead letter and handled', () => {
     expect(await exchangesTotal(ctx, 'a', 'failed')).toBe(0)
   })
 
-  it('lets the dead-letter endpoint see the error on the exchange', async () => {
+  it('lets the dead-letter endpoint see the error in the exchange property dromedary.exceptionCaught', async () => {
     const ctx = newContext()
     let seen: unknown
-    ctx.addRoutes((r) => {
+    let exception: unknown = 'not seen'
+    await ctx.addRoutes((r) => {
       r.from('direct:a')
         .onException({ to: 'direct:dlq' })
         .process(() => {
           throw new Error('why')
         })
       r.from('direct:dlq').process((ex) => {
-        seen = ex.exception
+        seen = ex.properties.get(EXCEPTION_CAUGHT)
+        exception = ex.exception
       })
     })
     await ctx.start()
     await ctx.producer().send('direct:a', null)
     expect((seen as Error).message).toBe('why')
+    expect(exception).toBeUndefined()
+  })
+
+  it('handles the exchange once a direct: dead-letter route completed it: the caller sees success, both routes count completed', async () => {
+    const { logger, lines } = captureLogger()
+    const ctx = newContext({ logger })
+    await ctx.addRoutes((r) => {
+      r.from('direct:a')
+        .routeId('a')
+        .onException({ to: 'direct:dlq' })
+        .process(() => {
+          throw new Error('poison')
+        })
+      r.from('direct:dlq').routeId('dlq').to('mock:parked')
+    })
+    await ctx.start()
+    const ex = await ctx.producer().send('direct:a', 'm')
+    expect(ex.exception).toBeUndefined()
+    expect(ctx.mock('parked').receivedExchanges).toHaveLength(1)
+    expect(await exchangesTotal(ctx, 'a', 'completed')).toBe(1)
+    expect(await exchangesTotal(ctx, 'a', 'failed')).toBe(0)
+    expect(await exchangesTotal(ctx, 'dlq', 'completed')).toBe(1)
+    expect(lines.some((l) => l.msg?.startsWith('Dead letter delivery'))).toBe(false)
+  })
+
+  it('fails the exchange with the error of a matcher that throws, logged once, and leaves nothing in flight', async () => {
+    const { logger, lines } = captureLogger()
+    const ctx = newContext({ logger })
+    const matcherBug = (e: unknown) => (e as { response: { status: number } }).response.status === 503
+    await ctx.addRoutes((r) => {
+      r.from('direct:a')
+        .routeId('a')
+        .onException(matcherBug, { to: 'mock:dead' })
+        .process(() => {
+          throw new Error('plain')
+        })
+      r.from('seda:b')
+        .routeId('b')
+        .onException(matcherBug, { to: 'mock:dead' })
+        .process(() => {
+          throw new Error('plain')
+        })
+    })
+    await ctx.start()
+    const ex = await ctx.producer().send('direct:a', null)
+    expect(ex.exception).toBeInstanceOf(TypeError)
+    await ctx.producer().send('seda:b', null)
+    await vi.waitFor(() => expect(ctx.inflight.size()).toBe(0))
+    await vi.waitFor(async () => expect(await exchangesTotal(ctx, 'b', 'failed')).toBe(1))
+    expect(lines.filter((l) => l.msg?.startsWith('onException matcher threw'))).toHaveLength(2)
+    expect(ctx.mock('dead').receivedExchanges).toHaveLength(0)
+    expect((await ctx.stop({ timeoutMs: 1000 })).graceful).toBe(true)
   })
 
   it('routes to a dead-letter route that can process the message', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a')
         .onException({ to: 'direct:dlq' })
         .process(() => {
@@ -345,7 +408,7 @@ describe('dead letter and handled', () => {
 
   it('with handled: false, dead-letters but leaves the exchange failed', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')
@@ -362,7 +425,7 @@ describe('dead letter and handled', () => {
 
   it('with handled: true and no dead letter, clears the error so the exchange completes', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .onException({ handled: true })
@@ -380,7 +443,7 @@ describe('dead letter and handled', () => {
   it('leaves the exchange failed with the dead-letter error when the dead letter itself fails', async () => {
     const { logger, lines } = captureLogger()
     const ctx = newContext({ logger })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')
@@ -392,9 +455,11 @@ describe('dead letter and handled', () => {
     await ctx.start()
     const ex = await ctx.producer().send('direct:a', null)
     expect(isDromedaryError(ex.exception, E.NO_CONSUMER)).toBe(true)
-    expect(lines.some((l) => l.level === 'error' && l.msg?.startsWith('Dead letter delivery failed'))).toBe(
-      true,
-    )
+    expect(
+      lines.filter(
+        (l) => l.level === 'error' && l.msg?.startsWith('Dead letter delivery to direct:nobody failed'),
+      ),
+    ).toHaveLength(1)
   })
 
   it('validates the dead-letter URI at addRoutes', () => {
@@ -408,7 +473,7 @@ describe('dead letter and handled', () => {
 describe('errors across direct calls', () => {
   it("applies the caller's onException to a failure in the called route", async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a').onException({ to: 'mock:caller-dead' }).to('direct:b')
       r.from('direct:b').process(() => {
         throw new Error('in b')
@@ -422,7 +487,7 @@ describe('errors across direct calls', () => {
 
   it("lets the called route's own onException handle it first", async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a').onException({ to: 'mock:caller-dead' }).to('direct:b').to('mock:after')
       r.from('direct:b')
         .onException({ to: 'mock:callee-dead' })
@@ -439,10 +504,34 @@ describe('errors across direct calls', () => {
 })
 
 describe('redelivery during shutdown', () => {
-  it('hands an exchange with redeliveries left back (aborted) once shutdown is past NOTICE, instead of dead-lettering it', async () => {
+  it('hands an exchange with redeliveries left back (aborted) once shutdown is past NOTICE when its consumer can requeue', async () => {
+    const step = flaky(10)
+    const handedBack: Exchange[] = []
+    const source = requeueing(handedBack)
+    const ctx = newContext({ components: { requeue: source.component } })
+    await ctx.addRoutes((r) =>
+      r
+        .from('requeue:work')
+        .routeId('work')
+        .onException({ maximumRedeliveries: 5, redeliveryDelayMs: 50, to: 'mock:dead' })
+        .process(step.fn),
+    )
+    await ctx.start()
+    source.feed('job')
+    await vi.waitFor(() => expect(step.seen.length).toBeGreaterThanOrEqual(1))
+    const report = await ctx.stop({ timeoutMs: 5000 })
+    expect(report.graceful).toBe(true)
+    expect(step.seen.length).toBeLessThan(6)
+    expect(ctx.mock('dead').receivedExchanges).toHaveLength(0)
+    expect(handedBack).toHaveLength(1)
+    expect(await exchangesTotal(ctx, 'work', 'aborted')).toBe(1)
+    expect(await exchangesTotal(ctx, 'work', 'failed')).toBe(0)
+  })
+
+  it('dead-letters a seda exchange whose redeliveries shutdown cut short: seda cannot take it back', async () => {
     const step = flaky(10)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:work')
         .routeId('work')
@@ -455,15 +544,15 @@ describe('redelivery during shutdown', () => {
     const report = await ctx.stop({ timeoutMs: 5000 })
     expect(report.graceful).toBe(true)
     expect(step.seen.length).toBeLessThan(6)
-    expect(ctx.mock('dead').receivedExchanges).toHaveLength(0)
-    expect(await exchangesTotal(ctx, 'work', 'aborted')).toBe(1)
-    expect(await exchangesTotal(ctx, 'work', 'failed')).toBe(0)
+    expect(ctx.mock('dead').receivedExchanges).toHaveLength(1)
+    expect(await exchangesTotal(ctx, 'work', 'completed')).toBe(1)
+    expect(await exchangesTotal(ctx, 'work', 'aborted')).toBe(0)
   })
 
   it('keeps redelivering while a completeAllTasks route drains', async () => {
     const step = flaky(2)
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:work')
         .routeId('work')
@@ -479,3 +568,29 @@ describe('redelivery during shutdown', () => {
     expect(await exchangesTotal(ctx, 'work', 'completed')).toBe(1)
   })
 })
+
+/** `requeue:name`: a consumer that can hand work back (like AMQP); `feed` sends it a message. */
+function requeueing(handedBack: Exchange[]): { component: Component; feed(body: unknown): void } {
+  let consumerHost: ConsumerHost | undefined
+  return {
+    component: {
+      createEndpoint: (uri) => ({
+        uri: uri.uri,
+        createConsumer(host: ConsumerHost): Consumer {
+          consumerHost = host
+          return { handsBack: true, start() {}, stop() {} }
+        },
+      }),
+    },
+    feed(body) {
+      const host = consumerHost!
+      const ex = host.createExchange(body)
+      const settle = () => {
+        if (host.wasAborted(ex)) handedBack.push(ex)
+      }
+      const r = host.process(ex)
+      if (r === undefined) settle()
+      else void r.then(settle)
+    },
+  }
+}

@@ -12,7 +12,7 @@ describe('synchronous routes', () => {
   it('completes a route of synchronous steps without returning a promise to its consumer', async () => {
     const rec = hostComponent()
     const ctx = newContext({ components: { host: rec.component } })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from<{ n: number }>('host:in')
         .routeId('sync')
         .process((ex) => {
@@ -60,7 +60,7 @@ describe('synchronous routes', () => {
   it('returns no promise for a synchronous failure either, leaving the exception on the exchange', async () => {
     const rec = hostComponent()
     const ctx = newContext({ components: { host: rec.component } })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('host:in')
         .routeId('sync')
@@ -80,7 +80,7 @@ describe('synchronous routes', () => {
     const rec = hostComponent()
     const gate = deferred()
     const ctx = newContext({ components: { host: rec.component } })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('host:in')
         .routeId('async')
@@ -102,7 +102,7 @@ describe('synchronous routes', () => {
   it('never rejects the promise it returns: an async failure ends up on the exchange', async () => {
     const rec = hostComponent()
     const ctx = newContext({ components: { host: rec.component } })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('host:in')
         .routeId('async')
@@ -121,7 +121,7 @@ describe('synchronous routes', () => {
   it('gives the consumer exchanges stamped with its route and endpoint', async () => {
     const rec = hostComponent()
     const ctx = newContext({ components: { host: rec.component } })
-    ctx.addRoutes((r) => r.from('host:x').routeId('stamp'))
+    await ctx.addRoutes((r) => r.from('host:x').routeId('stamp'))
     await ctx.start()
     const ex: Exchange<number> = rec.hosts.get('stamp')!.createExchange(5, { h: 1 })
     expect(ex).toMatchObject({
@@ -139,7 +139,7 @@ describe('node ids', () => {
   it('numbers steps per route by kind and position (process1, to2, …)', async () => {
     const gates = [deferred(), deferred()]
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:in')
         .routeId('r')
@@ -161,7 +161,7 @@ describe('node ids', () => {
   it('numbers the steps inside choice and split branches in the same sequence', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:in')
         .routeId('r')
@@ -193,7 +193,7 @@ describe('node ids', () => {
     vi.useFakeTimers()
     const ctx = newContext()
     const gate = deferred()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:in')
         .routeId('r')
@@ -215,7 +215,7 @@ describe('node ids', () => {
   it('reports the step of the called route while the exchange waits inside a direct call', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:in').routeId('outer').to('mock:x').to('direct:inner')
       r.from('direct:inner')
         .routeId('inner')

@@ -15,7 +15,7 @@ const bodies = (ctx: IntegrationContext, mock: string) =>
   ctx.mock(mock).receivedExchanges.map((e) => e.message.body)
 
 async function started(define: Parameters<IntegrationContext['addRoutes']>[0], ctx = newContext()) {
-  ctx.addRoutes(define)
+  await ctx.addRoutes(define)
   await ctx.start()
   return ctx
 }
@@ -437,7 +437,7 @@ describe('wireTap', () => {
   it('logs a failing tap as a warning without failing the exchange', async () => {
     const { logger, lines } = captureLogger()
     const ctx = newContext({ logger })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a').routeId('a').wireTap('direct:nobody').to('mock:main')
     })
     await ctx.start()
@@ -488,7 +488,7 @@ describe('log', () => {
   it('logs the message at info with ${body} and ${id} filled in', async () => {
     const { logger, lines } = captureLogger()
     const ctx = newContext({ logger })
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a').log('got ${body} in ${id}'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a').log('got ${body} in ${id}'))
     await ctx.start()
     const ex = await ctx.producer().send('direct:a', { n: 1 })
     expect(lines).toContainEqual({
@@ -501,7 +501,7 @@ describe('log', () => {
   it('logs what a function of the exchange returns', async () => {
     const { logger, lines } = captureLogger()
     const ctx = newContext({ logger })
-    ctx.addRoutes((r) => r.from<string>('direct:a').log((ex) => `len ${ex.message.body.length}`))
+    await ctx.addRoutes((r) => r.from<string>('direct:a').log((ex) => `len ${ex.message.body.length}`))
     await ctx.start()
     await ctx.producer().send('direct:a', 'abcd')
     expect(lines.some((l) => l.level === 'info' && l.msg === 'len 4')).toBe(true)
@@ -599,7 +599,7 @@ describe('throttle', () => {
     const ctx = newContext()
     let err: unknown
     try {
-      ctx.addRoutes((r) => r.from('direct:a').throttle(0, 1000))
+      void ctx.addRoutes((r) => r.from('direct:a').throttle(0, 1000))
     } catch (e) {
       err = e
     }

@@ -17,7 +17,7 @@ async function gatedRoutes(): Promise<{ ctx: IntegrationContext; gate: (key: str
     return g
   }
   const ctx = newContext()
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from<string>('seda:a?concurrentConsumers=5')
       .routeId('a')
       .process((ex) => gate(ex.message.body).promise)
@@ -143,7 +143,7 @@ describe('InflightRepository', () => {
   it('counts an exchange inside a direct call in both routes but once in total, at the called route', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:outer').routeId('outer').to('direct:inner')
       r.from('direct:inner')
         .routeId('inner')
@@ -190,7 +190,7 @@ describe('InflightRepository', () => {
 
   it('forgets an exchange that failed', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('direct:a')
         .routeId('a')

@@ -14,7 +14,7 @@ async function text(ctx: ReturnType<typeof newContext>): Promise<string> {
 describe('context metrics', () => {
   it('shows completed and failed counts per route in the Prometheus text', async () => {
     const ctx = newContext({ name: 'shop' })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from<number>('direct:orders')
         .routeId('orders')
         .process((ex) => {
@@ -34,7 +34,7 @@ describe('context metrics', () => {
 
   it('has every per-route series, zeroed, as soon as the routes started', async () => {
     const ctx = newContext({ name: 'c' })
-    ctx.addRoutes((r) => r.from('seda:q').routeId('q'))
+    await ctx.addRoutes((r) => r.from('seda:q').routeId('q'))
     await ctx.start()
     const t = await text(ctx)
     for (const outcome of ['completed', 'failed', 'aborted'])
@@ -47,7 +47,7 @@ describe('context metrics', () => {
 
   it('reports route_up 0 for a route that is not started and 1 once it is', async () => {
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a').autoStartup(false))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a').autoStartup(false))
     await ctx.start()
     const up = () => metricValue(ctx, 'dromedary_route_up', { route: 'a' })
     expect(await up()).toBe(0)
@@ -60,7 +60,7 @@ describe('context metrics', () => {
   it('samples in-flight and pending exchanges per route at scrape time', async () => {
     const gate = deferred()
     const ctx = newContext()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:q')
         .routeId('q')
@@ -78,7 +78,7 @@ describe('context metrics', () => {
 
   it('observes one duration per finished exchange', async () => {
     const ctx = newContext({ name: 'c' })
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
     await ctx.start()
     for (let i = 0; i < 3; i++) await ctx.producer().send('direct:a', i)
     expect(await text(ctx)).toContain('dromedary_exchange_duration_seconds_count{context="c",route="a"} 3')
@@ -96,7 +96,7 @@ describe('context metrics', () => {
   it('never registers into the prom-client global registry', async () => {
     const before = (await globalRegistry.getMetricsAsJSON()).map((m) => m.name)
     const ctx = newContext()
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
     await ctx.start()
     await ctx.producer().send('direct:a', null)
     const after = (await globalRegistry.getMetricsAsJSON()).map((m) => m.name)
@@ -110,7 +110,7 @@ describe('context metrics', () => {
     const two = newContext({ name: 'two' })
     expect(one.metrics).toBeInstanceOf(Registry)
     expect(one.metrics).not.toBe(two.metrics)
-    for (const ctx of [one, two]) ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    for (const ctx of [one, two]) await ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
     await Promise.all([one.start(), two.start()])
     await one.producer().send('direct:a', null)
     expect(await text(two)).toContain(
@@ -121,7 +121,7 @@ describe('context metrics', () => {
   it('registers into the registry it is given, with the prefix it is given', async () => {
     const registry = new Registry()
     const ctx = newContext({ name: 'c', metrics: { registry, prefix: 'app_' } })
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a'))
     await ctx.start()
     await ctx.producer().send('direct:a', null)
     expect(ctx.metrics).toBe(registry)
@@ -145,7 +145,7 @@ describe('context metrics', () => {
 
   it('can be turned off, leaving metrics undefined and routes working', async () => {
     const ctx = newContext({ metrics: false })
-    ctx.addRoutes((r) => r.from('direct:a').setBody('ok'))
+    await ctx.addRoutes((r) => r.from('direct:a').setBody('ok'))
     await ctx.start()
     expect(ctx.metrics).toBeUndefined()
     await expect(ctx.producer().request('direct:a', null)).resolves.toBe('ok')

@@ -50,7 +50,7 @@ function syncStep(ex: Exchange<Payload>): void {
 
 async function runScenario(commands: readonly Command[]): Promise<void> {
   const ctx = createContext({ logger: false, name: 'prop' })
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     for (const to of ['seda', 'direct'] as const) {
       const from = to === 'seda' ? 'seda:in?concurrentConsumers=2' : 'direct:in'
       r.from<Payload>(from)

@@ -230,15 +230,21 @@ describe('onException', () => {
     expect(def.onExceptions[0]?.options.maximumRedeliveries).toBe(2)
   })
 
-  it('rejects a negative maximumRedeliveries with DROMEDARY_ERR_INVALID_ROUTE', () => {
-    expect(codeOf(() => only((r) => r.from('direct:a').onException({ maximumRedeliveries: -1 })))).toBe(
-      E.INVALID_ROUTE,
-    )
-  })
+  it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'rejects maximumRedeliveries %s with DROMEDARY_ERR_INVALID_OPTION',
+    (n) => {
+      expect(codeOf(() => only((r) => r.from('direct:a').onException({ maximumRedeliveries: n })))).toBe(
+        E.INVALID_OPTION,
+      )
+    },
+  )
 
-  it('rejects a non-finite redelivery delay', () => {
-    expect(codeOf(() => only((r) => r.from('direct:a').onException({ redeliveryDelayMs: Number.NaN })))).toBe(
-      E.INVALID_ROUTE,
-    )
-  })
+  it.each([Number.NaN, -1, 0.5, 2 ** 31, Number.POSITIVE_INFINITY])(
+    'rejects a redelivery delay of %s ms with DROMEDARY_ERR_INVALID_OPTION',
+    (ms) => {
+      expect(codeOf(() => only((r) => r.from('direct:a').onException({ redeliveryDelayMs: ms })))).toBe(
+        E.INVALID_OPTION,
+      )
+    },
+  )
 })

@@ -67,7 +67,7 @@ class OneAtATimeStrategy implements ShutdownStrategy {
 }
 
 function defineRoutes(ctx: ReturnType<typeof createContext>): void {
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     r.from('seda:late')
       .routeId('late')
       .process(() => new Promise<void>((resolve) => setTimeout(resolve, 300)))
@@ -174,7 +174,7 @@ describe('a custom ShutdownStrategy', () => {
 
   it('leaves no consumer running after the context stopped, even when it stopped none', async () => {
     const ctx = createContext({ logger: false, metrics: false, shutdownStrategy: new RecordingStrategy() })
-    ctx.addRoutes((r) => r.from('timer:t?period=100').routeId('t').to('mock:ticks'))
+    await ctx.addRoutes((r) => r.from('timer:t?period=100').routeId('t').to('mock:ticks'))
     await ctx.start()
     await vi.advanceTimersByTimeAsync(250)
     await ctx.stop()

@@ -50,7 +50,7 @@ describe('DefaultShutdownStrategy with its defaults', () => {
   it('forces the shutdown at 300 s of fake time, logging progress each second with falling counts', async () => {
     const logger = captureLogger()
     const ctx = createContext({ logger, metrics: false })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:a?concurrentConsumers=3').routeId('a').process(work)
       r.from('seda:b?concurrentConsumers=2').routeId('b').process(work)
     })
@@ -87,7 +87,7 @@ describe('DefaultShutdownStrategy with its defaults', () => {
   it('finishes at once when the work finishes, without waiting for the next progress tick', async () => {
     const logger = captureLogger()
     const ctx = createContext({ logger, metrics: false })
-    ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(work))
+    await ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(work))
     await ctx.start()
     await ctx.producer().send('seda:a', 1234)
     await flush()
@@ -104,7 +104,7 @@ describe('DefaultShutdownStrategy with its defaults', () => {
     const logger = captureLogger()
     const strategy = new DefaultShutdownStrategy()
     const ctx = createContext({ logger, metrics: false, shutdownStrategy: strategy })
-    ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(work))
+    await ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(work))
     await ctx.start()
     await ctx.producer().send('seda:a', 'stuck')
     await flush()
@@ -142,7 +142,7 @@ describe('route order', () => {
       metrics: false,
       shutdownStrategy: new DefaultShutdownStrategy({ shutdownRoutesInReverseOrder: reverse }),
     })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:one').routeId('one').startupOrder(30).to('mock:x')
       r.from('direct:two').routeId('two').startupOrder(10).to('mock:x')
       r.from('timer:t?period=60000').routeId('t').startupOrder(20).to('mock:x')
@@ -170,7 +170,7 @@ describe('route order', () => {
 describe("shutdownRoute('defer') and seda backlogs", () => {
   it('keeps a deferred route consuming until the other routes drained, then stops it last', async () => {
     const ctx = createContext({ logger: false, metrics: false })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('timer:tick?period=100')
         .routeId('ticker')
         .startupOrder(1)
@@ -197,7 +197,7 @@ describe("shutdownRoute('defer') and seda backlogs", () => {
 
   it('keeps the routes a deferred seda route calls until work that reached it late is done', async () => {
     const ctx = createContext({ logger: false, metrics: false })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:api').routeId('api').startupOrder(1).process(work).to('seda:orders')
       r.from('seda:orders').routeId('orders').startupOrder(2).setBody(100).process(work).to('direct:ship')
       r.from('direct:ship').routeId('ship').startupOrder(3).to('mock:shipped')
@@ -215,7 +215,7 @@ describe("shutdownRoute('defer') and seda backlogs", () => {
   it('drains a seda backlog with completeAllTasks before stopping', async () => {
     const logger = captureLogger()
     const ctx = createContext({ logger, metrics: false })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:work?concurrentConsumers=1')
         .routeId('work')
@@ -243,7 +243,7 @@ describe("shutdownRoute('defer') and seda backlogs", () => {
 
   it('drains a seda backlog with completeCurrentTaskOnly too, as an in-memory queue cannot hand work back', async () => {
     const ctx = createContext({ logger: false, metrics: false })
-    ctx.addRoutes((r) => r.from('seda:work').routeId('work').process(work).to('mock:done'))
+    await ctx.addRoutes((r) => r.from('seda:work').routeId('work').process(work).to('mock:done'))
     await ctx.start()
     for (let i = 0; i < 5; i++) await ctx.producer().send('seda:work', 100)
     await flush()
@@ -259,7 +259,7 @@ describe('timeout', () => {
     const logger = captureLogger()
     const ctx = createContext({ logger, metrics: false, shutdownStrategy: strategy })
     const seen: Exchange[] = []
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:a?concurrentConsumers=2')
         .routeId('a')
         .process((ex) => {
@@ -314,7 +314,7 @@ describe('timeout', () => {
       shutdownStrategy: new DefaultShutdownStrategy({ timeoutMs: 1000 }),
     })
     let id = ''
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:outer')
         .routeId('outer')
         .process((ex) => void (id = ex.id))
@@ -332,17 +332,18 @@ describe('timeout', () => {
     ])
   })
 
-  it('leaves the remaining exchanges running, unaborted, with the ignore warning without shutdownNowOnTimeout', async () => {
+  it('leaves the remaining routes to NOW without shutdownNowOnTimeout, which treats them as forced and counts them', async () => {
     const { ctx, logger, seen } = await stuckContext(
       new DefaultShutdownStrategy({ timeoutMs: 2000, shutdownNowOnTimeout: false }),
     )
     const stopped = track(ctx.stop())
     await vi.advanceTimersByTimeAsync(2000)
-    expect(stopped.value).toMatchObject({ graceful: false, forced: false, timedOut: true })
+    expect(stopped.value).toMatchObject({ graceful: false, forced: true, timedOut: true })
+    expect(stopped.value?.routes.find((r) => r.id === 'a')).toMatchObject({ forced: true, aborted: 2 })
     expect(logger.messages('warn')).toContain(IGNORE_WARNING)
     expect(logger.messages('warn')).not.toContain(FORCE_WARNING)
-    expect(seen.map((ex) => ex.signal.aborted)).toEqual([false, false])
-    expect(ctx.inflight.size()).toBe(2)
+    expect(seen.map((ex) => ex.signal.aborted)).toEqual([true, true])
+    expect(ctx.inflight.size()).toBe(0)
   })
 
   it('logs the timeout warnings at debug with suppressLoggingOnTimeout', async () => {
@@ -383,7 +384,7 @@ describe('forced stop', () => {
     const logger = captureLogger()
     const ctx = createContext({ logger, metrics: false })
     const seen: Exchange[] = []
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:a')
         .routeId('a')
         .process((ex) => {
@@ -424,7 +425,7 @@ describe('forced stop', () => {
       shutdownStrategy: new DefaultShutdownStrategy({ timeoutMs: 1000 }),
     })
     const started: unknown[] = []
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('seda:c')
         .routeId('c')
         .startupOrder(1)
@@ -459,7 +460,7 @@ describe('forced stop', () => {
     const logger = captureLogger()
     const ctx = createContext({ logger, metrics: false })
     const seen: Exchange[] = []
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:a')
         .routeId('a')
@@ -492,7 +493,7 @@ describe('forced stop', () => {
 
   it('escalates a pre-stop delay too', async () => {
     const ctx = createContext({ logger: false, metrics: false, shutdown: { preStopDelayMs: 60_000 } })
-    ctx.addRoutes((r) => r.from('direct:a').routeId('a').to('mock:a'))
+    await ctx.addRoutes((r) => r.from('direct:a').routeId('a').to('mock:a'))
     await ctx.start()
     const stopped = track(ctx.stop())
     await vi.advanceTimersByTimeAsync(10)
@@ -504,7 +505,7 @@ describe('forced stop', () => {
   it('resolves without waiting for work that ignores its abort signal', async () => {
     const ctx = createContext({ logger: false, metrics: false })
     const never = gate()
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:a')
         .routeId('a')

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 async function lagAfterLastExchange(): Promise<number> {
   const ctx = createContext({ logger: false, metrics: false })
   let lastFinished = 0
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from('seda:work?concurrentConsumers=3')
       .routeId('work')
       .process(async (ex) => {

@@ -12,7 +12,7 @@ afterEach(() => {
 
 function twoRoutes(): IntegrationContext {
   const ctx = createContext({ logger: false, metrics: false })
-  ctx.addRoutes((r) => {
+  void ctx.addRoutes((r) => {
     r.from('seda:work?concurrentConsumers=2')
       .routeId('work')
       .startupOrder(2)

@@ -107,7 +107,7 @@ async function runScenario(s: Scenario): Promise<void> {
     created.set(ex.id, { ex, item: it, route })
     return behave(ex, it)
   }
-  ctx.addRoutes((r) => {
+  await ctx.addRoutes((r) => {
     r.from(`seda:q?concurrentConsumers=${s.concurrency}`)
       .routeId('q')
       .shutdownRunningTask(s.completeAllTasks ? 'completeAllTasks' : 'completeCurrentTaskOnly')

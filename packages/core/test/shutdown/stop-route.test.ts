@@ -17,7 +17,7 @@ function status(ctx: ReturnType<typeof createContext>, id: string): string | und
 describe('stopRoute', () => {
   it('stops one idle route and resolves true, leaving the others running', async () => {
     const ctx = createContext({ logger: false, metrics: false })
-    ctx.addRoutes((r) => {
+    await ctx.addRoutes((r) => {
       r.from('direct:a').routeId('a').to('mock:a')
       r.from('direct:b').routeId('b').to('mock:b')
     })
@@ -33,7 +33,7 @@ describe('stopRoute', () => {
 
   it('waits for the route’s in-flight exchanges and sends neither NOTICE nor NOW', async () => {
     const ctx = createContext({ logger: false, metrics: false })
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:a')
         .routeId('a')
@@ -62,7 +62,7 @@ describe('stopRoute', () => {
     const ctx = createContext({ logger, metrics: false })
     const stuck = gate()
     const seen: Exchange[] = []
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:a?concurrentConsumers=2')
         .routeId('a')
@@ -83,7 +83,7 @@ describe('stopRoute', () => {
     expect(status(ctx, 'a')).toBe('started')
     expect(seen[0]!.signal.aborted).toBe(false)
     expect(logger.messages('warn')).toContain(
-      'Timeout occurred stopping routes [a]; aborting the stop and leaving them running',
+      'Timeout occurred stopping routes [a]; aborting the stop and leaving them as they were',
     )
 
     await ctx.producer().send('seda:a', 'after')
@@ -99,7 +99,7 @@ describe('stopRoute', () => {
     const ctx = createContext({ logger: false, metrics: false })
     const stuck = gate()
     let first = true
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('timer:t?period=100')
         .routeId('t')
@@ -129,7 +129,7 @@ describe('stopRoute', () => {
       shutdownStrategy: new DefaultShutdownStrategy({ timeoutMs: 1000 }),
     })
     const seen: Exchange[] = []
-    ctx.addRoutes((r) =>
+    await ctx.addRoutes((r) =>
       r
         .from('seda:a')
         .routeId('a')

@@ -1,5 +1,5 @@
 import { errors } from '../../errors.js'
-import type { Exchange } from '../../exchange/exchange.js'
+import type { DefaultExchange, Exchange } from '../../exchange/exchange.js'
 import type {
   Component,
   Consumer,
@@ -36,6 +36,9 @@ class DirectProducer implements Producer {
 
   process(exchange: Exchange): void | Promise<void> {
     if (this.#internals.shutdownLevel === 'shutdown') throw errors.shuttingDown(`send to ${this.#uri}`)
+    // Aborted means stopped: an aborted exchange sends nothing more (SPEC §4.1).
+    const aborted = (exchange as DefaultExchange).abortReason
+    if (aborted !== undefined) throw errors.aborted(aborted)
     const host = this.#slot.host
     if (host === undefined || !this.#slot.active) throw errors.noConsumer(this.#uri)
     const r = host.process(exchange)
@@ -46,8 +49,16 @@ class DirectProducer implements Producer {
 
 class DirectConsumer implements Consumer {
   readonly #slot: Slot
-  constructor(slot: Slot) {
+  readonly #host: ConsumerHost
+  constructor(slot: Slot, host: ConsumerHost) {
     this.#slot = slot
+    this.#host = host
+  }
+  dispose(): void {
+    if (this.#slot.host === this.#host) {
+      this.#slot.host = undefined
+      this.#slot.active = false
+    }
   }
   start(): void {
     this.#slot.active = true
@@ -81,7 +92,7 @@ export function directComponent(internals: CoreInternals): Component {
         createConsumer(host) {
           if (slot.host !== undefined) throw errors.duplicateConsumer(host.routeId, uri.uri)
           slot.host = host
-          return new DirectConsumer(slot)
+          return new DirectConsumer(slot, host)
         },
         createProducer: () => new DirectProducer(slot, uri.uri, internals),
       }

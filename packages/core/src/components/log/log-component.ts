@@ -1,3 +1,4 @@
+import { bodyText as text } from '../../exchange/body-text.js'
 import type { Exchange } from '../../exchange/exchange.js'
 import type { Component, Endpoint, EndpointUri } from '../../spi/component.js'
 import type { Logger } from '../../spi/logger.js'
@@ -7,15 +8,6 @@ const SCHEMA = {
   showBody: { type: 'boolean', default: true },
   showHeaders: { type: 'boolean', default: false },
 } as const
-
-function text(value: unknown): string {
-  if (typeof value === 'string') return value
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
 
 /** `log:name?level=info&showBody=true&showHeaders=false`: logs the exchange through the context logger. */
 export function logComponent(logger: () => Logger): Component {

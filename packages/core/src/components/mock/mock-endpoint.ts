@@ -38,8 +38,9 @@ export class DefaultMockEndpoint implements MockEndpoint {
   }
 
   receive(exchange: Exchange): void {
-    // A snapshot, as Camel's MockEndpoint copies: later steps of the route must not change what arrived.
-    this.#received.push(snapshot(exchange))
+    // A copy of the envelope, as Camel's MockEndpoint keeps a copy: later steps that set headers or replace the
+    // body do not change what arrived (a body mutated in place does — it is the same object).
+    this.#received.push(envelopeCopy(exchange))
     const w = this.#waiters
     this.#waiters = []
     for (const f of w) f()
@@ -95,7 +96,7 @@ export class DefaultMockEndpoint implements MockEndpoint {
   }
 }
 
-function snapshot(ex: Exchange): Exchange {
+function envelopeCopy(ex: Exchange): Exchange {
   return {
     id: ex.id,
     fromRouteId: ex.fromRouteId,

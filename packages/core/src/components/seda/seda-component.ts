@@ -7,6 +7,7 @@ import {
 } from '../../exchange/exchange.js'
 import type {
   Component,
+  ComponentContext,
   Consumer,
   ConsumerHost,
   Endpoint,
@@ -24,16 +25,21 @@ const SCHEMA = {
   concurrentConsumers: { type: 'number', default: 1, min: 1, integer: true },
   size: { type: 'number', default: 1000, min: 1, integer: true },
   blockWhenFull: { type: 'boolean', default: false },
+  waitForTaskToComplete: { type: 'enum', values: ['never', 'always'], default: 'never' },
+  failIfNoConsumers: { type: 'boolean', default: false },
 } as const
 
 /** One named in-memory queue shared by the producers and the consumer of `seda:name`. @internal */
 class SedaQueue {
   readonly messages = new Fifo<QueuedMessage>()
-  readonly spaceWaiters = new Fifo<() => void>()
+  /** Senders blocked on a full queue; a waiter returns false when it already left (aborted). */
+  readonly spaceWaiters = new Fifo<() => boolean>()
   size: number | undefined
   consumer: SedaConsumer | undefined
   /** A route consumes this queue (one consumer route per queue). */
   claimed = false
+  /** Some route sends to it (for the start-up warning about queues nobody consumes). */
+  produced = false
 
   constructor(readonly uri: string) {}
 
@@ -43,43 +49,109 @@ class SedaQueue {
   }
 
   taken(): void {
-    const waiter = this.spaceWaiters.shift()
-    if (waiter !== undefined) waiter()
+    for (let w = this.spaceWaiters.shift(); w !== undefined; w = this.spaceWaiters.shift()) if (w()) return
+  }
+
+  /** Wakes every blocked sender (a stop): each checks again whether it may still send. */
+  wakeAll(): void {
+    for (let w = this.spaceWaiters.shift(); w !== undefined; w = this.spaceWaiters.shift()) w()
+  }
+
+  /** Empties the queue; a sender waiting for its message's completion learns it was dropped. */
+  drop(): number {
+    const dropped = this.messages.clear()
+    for (const m of dropped) m.done?.(undefined, true)
+    return dropped.length
   }
 }
 
 class SedaProducer implements Producer {
   constructor(
     readonly queue: SedaQueue,
-    readonly blockWhenFull: boolean,
+    readonly opts: {
+      readonly blockWhenFull: boolean
+      readonly wait: boolean
+      readonly failIfNoConsumers: boolean
+    },
     readonly internals: CoreInternals,
   ) {}
 
   process(exchange: Exchange): void | Promise<void> {
-    const level = this.internals.shutdownLevel
-    // During shutdown a queue whose consumer already stopped would keep the message where nothing reads it.
-    if (
-      level === 'shutdown' ||
-      (level === 'pending' && this.queue.consumer === undefined && this.queue.claimed)
-    )
-      throw errors.shuttingDown(`send to ${this.queue.uri}`)
+    const ex = exchange as DefaultExchange
+    this.#check(ex)
     const q = this.queue
     const size = q.size ?? 1000
-    const message: QueuedMessage = {
-      body: exchange.message.body,
-      headers: copyHeaders(exchange.message.headers),
+    if (q.messages.length >= size) {
+      if (!this.opts.blockWhenFull) throw errors.queueFull(q.uri, size)
+      return this.#offerWhenSpace(ex, size)
     }
-    if (q.messages.length < size) return q.offer(message)
-    if (!this.blockWhenFull) throw errors.queueFull(q.uri, size)
-    return this.#offerWhenSpace(message, size)
+    return this.#offer(ex)
   }
 
-  async #offerWhenSpace(message: QueuedMessage, size: number): Promise<void> {
-    while (this.queue.messages.length >= size) {
-      await new Promise<void>((resolve) => this.queue.spaceWaiters.push(resolve))
-      if (this.internals.shutdownLevel === 'shutdown') throw errors.shuttingDown(`send to ${this.queue.uri}`)
+  /** Refuses a send that would put a message where nothing will read it (SPEC §1, §4.1). */
+  #check(ex: DefaultExchange): void {
+    if (ex.abortReason !== undefined) throw errors.aborted(ex.abortReason)
+    const level = this.internals.shutdownLevel
+    const q = this.queue
+    if (level === 'shutdown' || (level === 'pending' && q.consumer === undefined && q.claimed))
+      throw errors.shuttingDown(`send to ${q.uri}`)
+    if (this.opts.failIfNoConsumers && q.consumer === undefined) throw errors.noConsumer(q.uri)
+  }
+
+  #offer(ex: DefaultExchange): void | Promise<void> {
+    const body = ex.message.body
+    const headers = copyHeaders(ex.message.headers)
+    if (!this.opts.wait) return this.queue.offer({ body, headers, done: undefined })
+    // waitForTaskToComplete=always: the sender completes when the consumer's exchange does, and fails (or is
+    // aborted, so an acknowledging source hands it back) when that one did or the queue was dropped.
+    return new Promise<void>((resolve, reject) => {
+      const uri = this.queue.uri
+      let taken = false
+      const message: QueuedMessage = {
+        body,
+        headers,
+        done(err, aborted) {
+          taken = true
+          ex.waiting = undefined
+          if (aborted || ex.abortReason !== undefined) {
+            ex.abort(`not completed by the consumer of ${uri}`)
+            reject(errors.aborted(ex.abortReason!))
+          } else if (err !== undefined) reject(err)
+          else resolve()
+        },
+      }
+      // The sender aborted (its source will hand the message back): a message not yet taken is not run.
+      ex.waiting = () => {
+        if (!taken) message.cancelled = true
+        reject(errors.aborted(ex.abortReason ?? 'aborted'))
+      }
+      this.queue.offer(message)
+    })
+  }
+
+  async #offerWhenSpace(ex: DefaultExchange, size: number): Promise<void> {
+    const q = this.queue
+    while (q.messages.length >= size) {
+      await new Promise<void>((resolve, reject) => {
+        let waiting = true
+        const wake = () => {
+          if (!waiting) return false
+          waiting = false
+          ex.waiting = undefined
+          resolve()
+          return true
+        }
+        q.spaceWaiters.push(wake)
+        // Aborted while blocked: stop waiting at once (the queue skips a waiter that already left).
+        ex.waiting = () => {
+          waiting = false
+          reject(errors.aborted(ex.abortReason ?? 'aborted'))
+        }
+      })
+      // Woken by a stop rather than by space: the queue may have no consumer any more.
+      this.#check(ex)
     }
-    this.queue.offer(message)
+    await this.#offer(ex)
   }
 }
 
@@ -123,6 +195,11 @@ class SedaConsumer implements Consumer, SuspendSlot {
     this.wake()
   }
 
+  dispose(): void {
+    this.#queue.claimed = false
+    if (this.#queue.consumer === this) this.#queue.consumer = undefined
+  }
+
   /** Called when a message arrives: schedules a pull (the sender never runs the route on its own stack). */
   wake(): void {
     if (!this.#active || this.#scheduled || this.#running >= this.#concurrency) return
@@ -136,12 +213,20 @@ class SedaConsumer implements Consumer, SuspendSlot {
       const m = q.messages.shift()
       if (m === undefined) return
       q.taken()
+      if (m.cancelled === true) {
+        this.#host.notifyPending()
+        continue
+      }
       this.#running++
       const ex = this.#host.createExchange(m.body, m.headers) as DefaultExchange
       ex.slot = this
       // The route releases the slot when the exchange completes (no closure and promise per message to
       // learn that, issue 8); `process` never rejects.
-      void this.#host.process(ex)
+      const r = this.#host.process(ex)
+      const done = m.done
+      if (done === undefined) continue
+      if (r === undefined) done(ex.exception, ex.abortReason !== undefined)
+      else void r.then(() => done(ex.exception, ex.abortReason !== undefined))
     }
   }
 
@@ -168,23 +253,27 @@ class SedaConsumer implements Consumer, SuspendSlot {
 
   stop(options: { forced: boolean }): void {
     this.#active = false
-    const dropped = this.#queue.messages.clear()
-    if (dropped.length > 0) {
+    const dropped = this.#queue.drop()
+    if (dropped > 0) {
       this.#host.logger.warn(
-        { route: this.#host.routeId, dropped: dropped.length },
-        `${options.forced ? 'Forced stop' : 'Stop'} of ${this.#host.routeId} dropped ${dropped.length} queued exchanges from ${this.#queue.uri}`,
+        { route: this.#host.routeId, dropped },
+        `${options.forced ? 'Forced stop' : 'Stop'} of ${this.#host.routeId} dropped ${dropped} queued exchanges from ${this.#queue.uri}`,
       )
       this.#host.notifyPending()
     }
     if (this.#queue.consumer === this) this.#queue.consumer = undefined
     // Wake blocked senders so they see the shutdown instead of waiting forever.
-    for (let w = this.#queue.spaceWaiters.shift(); w !== undefined; w = this.#queue.spaceWaiters.shift()) w()
+    this.#queue.wakeAll()
   }
 }
 
-/** `seda:name?concurrentConsumers=1&size=1000&blockWhenFull=false`: an in-memory queue; the sender does not wait. */
+/**
+ * `seda:name?concurrentConsumers=1&size=1000&blockWhenFull=false&waitForTaskToComplete=never&failIfNoConsumers=false`:
+ * an in-memory queue; the sender does not wait unless `waitForTaskToComplete=always`.
+ */
 export function sedaComponent(internals: CoreInternals): Component {
   const queues = new Map<string, SedaQueue>()
+  let context: ComponentContext | undefined
   return {
     createEndpoint(uri: EndpointUri): Endpoint {
       const opts = uri.parseOptions(SCHEMA)
@@ -200,7 +289,40 @@ export function sedaComponent(internals: CoreInternals): Component {
           queue.claimed = true
           return new SedaConsumer(queue, host, opts.concurrentConsumers)
         },
-        createProducer: () => new SedaProducer(queue, opts.blockWhenFull, internals),
+        createProducer: () => {
+          queue.produced = true
+          return new SedaProducer(
+            queue,
+            {
+              blockWhenFull: opts.blockWhenFull,
+              wait: opts.waitForTaskToComplete === 'always',
+              failIfNoConsumers: opts.failIfNoConsumers,
+            },
+            internals,
+          )
+        },
+      }
+    },
+    start(ctx) {
+      context = ctx
+      for (const q of queues.values())
+        if (q.produced && !q.claimed)
+          ctx.logger.warn(
+            { queue: q.uri },
+            `No route consumes ${q.uri}: messages sent to it wait there and are dropped (logged, counted) at stop; set failIfNoConsumers=true to refuse them instead`,
+          )
+    },
+    close() {
+      // What is left in a queue no route consumes is never dropped silently (SPEC §1).
+      for (const q of queues.values()) {
+        if (q.claimed) continue
+        const dropped = q.drop()
+        if (dropped === 0) continue
+        context?.logger.warn(
+          { queue: q.uri, dropped },
+          `Dropped ${dropped} messages left in ${q.uri}, which no route consumes`,
+        )
+        internals.recordDropped(q.uri, dropped)
       }
     },
   }

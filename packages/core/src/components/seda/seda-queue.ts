@@ -2,6 +2,13 @@
 export interface QueuedMessage {
   readonly body: unknown
   readonly headers: Record<string, unknown>
+  /**
+   * With `waitForTaskToComplete=always`: told when the consumer's exchange ended (`err` its exception) or
+   * the message was dropped or aborted (`aborted`), so the waiting sender completes, fails or is aborted.
+   */
+  readonly done: ((err: unknown, aborted: boolean) => void) | undefined
+  /** Set when its waiting sender was aborted before a consumer took it: it is skipped, not run. */
+  cancelled?: boolean
 }
 
 /** An array-backed FIFO with O(1) shift (head index, compacted now and then). @internal */

@@ -6,11 +6,16 @@ const SCHEMA = {
   repeatCount: { type: 'number', default: 0, min: 0, integer: true },
 } as const
 
-/** Fires after `delay`, then `period` after each exchange completes (Camel's fixed-delay timer). */
+/**
+ * Fires after `delay`, then `period` after each exchange completes (Camel's fixed-delay timer). One firing
+ * chain at most: resuming while an exchange is still running schedules nothing — its completion does.
+ */
 class TimerConsumer implements Consumer {
   #timer: NodeJS.Timeout | undefined
   #count = 0
   #active = false
+  /** An exchange of this timer is running; its completion schedules the next fire. */
+  #running = false
 
   constructor(
     readonly name: string,
@@ -27,13 +32,19 @@ class TimerConsumer implements Consumer {
       'timer.counter': n,
       'timer.firedTime': Date.now(),
     })
+    this.#running = true
     const r = this.host.process(ex)
-    if (r === undefined) this.#next()
-    else r.then(this.#next, this.#next)
+    if (r === undefined) this.#completed()
+    else r.then(this.#completed, this.#completed)
+  }
+
+  readonly #completed = (): void => {
+    this.#running = false
+    this.#next()
   }
 
   readonly #next = (): void => {
-    if (!this.#active) return
+    if (!this.#active || this.#running || this.#timer !== undefined) return
     if (this.opts.repeatCount > 0 && this.#count >= this.opts.repeatCount) return
     this.#timer = setTimeout(this.#fire, this.opts.period)
   }
@@ -41,7 +52,8 @@ class TimerConsumer implements Consumer {
   start(): void {
     this.#active = true
     this.#count = 0
-    this.#timer = setTimeout(this.#fire, this.opts.delay)
+    clearTimeout(this.#timer)
+    this.#timer = this.#running ? undefined : setTimeout(this.#fire, this.opts.delay)
   }
 
   #halt(): void {
