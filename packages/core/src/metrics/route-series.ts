@@ -46,9 +46,9 @@ export class DurationHistogram {
   readonly collect = undefined
   readonly name: string
   readonly help: string
-  readonly #series: readonly RouteSeries[]
+  readonly #series: () => readonly RouteSeries[]
 
-  constructor(name: string, help: string, series: readonly RouteSeries[]) {
+  constructor(name: string, help: string, series: () => readonly RouteSeries[]) {
     this.name = name
     this.help = help
     this.#series = series
@@ -68,7 +68,7 @@ export class DurationHistogram {
   }> {
     const values: HistogramValue[] = []
     const bucket = `${this.name}_bucket`
-    for (const s of this.#series) {
+    for (const s of this.#series()) {
       let acc = 0
       for (let i = 0; i < DURATION_BUCKETS.length; i++) {
         acc += s.buckets[i]!
@@ -83,7 +83,7 @@ export class DurationHistogram {
 
   /** `registry.resetMetrics()`. */
   reset(): void {
-    for (const s of this.#series) {
+    for (const s of this.#series()) {
       s.count = 0
       s.sum = 0
       s.buckets.fill(0)

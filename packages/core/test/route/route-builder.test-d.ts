@@ -123,4 +123,12 @@ describe('RouteBuilder body types', () => {
       void ex.message.body.express
     })
   })
+
+  it('types the exchange of a setHeader function like every other step', () => {
+    r.from<Order>('direct:orders').setHeader('id', (ex) => {
+      expectTypeOf(ex).toEqualTypeOf<Exchange<Order>>()
+      return ex.message.body.id
+    })
+    r.from<Order>('direct:orders').setHeader('fixed', 42)
+  })
 })
