@@ -43,7 +43,7 @@ export class MetricsHub {
   /** The hub of `registry` for `prefix`, registering the metrics on first use. */
   static of(registry: Registry, prefix: string): MetricsHub {
     let byPrefix = hubs.get(registry)
-    if (byPrefix === undefined) hubs.set(registry, (byPrefix = new Map()))
+    if (byPrefix === undefined) hubs.set(registry, (byPrefix = new Map<string, MetricsHub>()))
     let hub = byPrefix.get(prefix)
     if (hub === undefined) byPrefix.set(prefix, (hub = new MetricsHub(registry, prefix)))
     return hub

@@ -79,7 +79,6 @@ describe('an aborted exchange', () => {
   it('ends a sender blocked on a full seda queue (blockWhenFull) at once when forced, enqueuing nothing', async () => {
     const ctx = newContext()
     const step = stubborn()
-    let blocked: Promise<Exchange> | undefined
     await ctx.addRoutes((r) => {
       r.from('seda:full?size=1').routeId('consumer').process(step.fn)
       r.from('direct:send').routeId('sender').to('seda:full?size=1&blockWhenFull=true')
@@ -88,7 +87,7 @@ describe('an aborted exchange', () => {
     await ctx.producer().send('direct:send', 1) // taken by the consumer, which hangs
     await step.entered
     await ctx.producer().send('direct:send', 2) // fills the queue
-    blocked = ctx.producer().send('direct:send', 3) // blocks
+    const blocked = ctx.producer().send('direct:send', 3) // blocks
     await flush()
     const report = await ctx.forceStop()
     const ex = await blocked
