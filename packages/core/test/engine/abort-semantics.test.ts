@@ -1,7 +1,7 @@
 // "Aborted means stopped" and the error/abort cases of issue 15: an aborted exchange runs no further step,
 // copies are tracked and aborted with their route, built-in waits end at once on abort.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { isDromedaryError, type Component, type Exchange, type Producer } from '@dromedary/core'
+import { isDromedaryError, type Component, type Producer } from '@dromedary/core'
 import { captureLogger, deferred, disposeContexts, exchangesTotal, flush, newContext } from '../support.js'
 
 afterEach(async () => {
