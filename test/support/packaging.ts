@@ -2,7 +2,7 @@
 // every non-private package under packages/* is found, packed with pnpm (which resolves `workspace:` ranges)
 // and installed with npm. Commands run on the Node that runs the test, so npm checks engines against it.
 import { execFile, execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { delimiter, dirname, join } from 'node:path'
 import { ROOT, withBuildLock } from './build-lock.js'
@@ -133,8 +133,16 @@ export interface Semver {
 
 /** npm's own `semver` (the one npm checks engines with), so the test adds no dependency of its own. */
 export function npmSemver(): Semver {
-  const root = execFileSync('npm', ['root', '-g'], { encoding: 'utf8', env: toolEnv() }).trim()
-  const npmManifest = join(root, 'npm', 'package.json')
-  if (!existsSync(npmManifest)) throw new Error(`npm is not installed under ${root}; cannot load its semver`)
-  return createRequire(npmManifest)('semver') as Semver
+  const onPath = (toolEnv().PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'npm'))
+    .find((f) => existsSync(f))
+  if (onPath === undefined) throw new Error('npm is not on the PATH')
+  // The npm command is a link into npm's package (…/npm/bin/npm-cli.js); its package.json is above it.
+  for (let dir = dirname(realpathSync(onPath)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest) && readJson(manifest).name === 'npm')
+      return createRequire(manifest)('semver') as Semver
+  }
+  throw new Error(`cannot find npm's package above ${realpathSync(onPath)}, so cannot load its semver`)
 }
