@@ -1,13 +1,12 @@
 // Helpers for the examples' smoke tests: build an example if needed, spawn it, read its pino log lines,
 // signal it and wait for its exit. Waiting is on output and exit events, never on sleeps.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ROOT, withBuildLock } from './build-lock.js'
 
-/** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export { ROOT }
 
 /** One log line of an example: pino's JSON, or `{ msg }` for anything else it printed. */
 export interface LogLine {
@@ -54,10 +53,6 @@ function isStale(example: string): boolean {
   return sources.some((dir) => newestMtime(dir) > built)
 }
 
-const sleepSync = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-}
-
 /**
  * Builds `examples/<name>` (and the packages it references) with `tsc -b` when its `dist` is missing or older
  * than the sources. `pnpm test` has built everything already; this is for running one smoke test alone.
@@ -65,26 +60,9 @@ const sleepSync = (ms: number): void => {
  */
 export function ensureBuilt(example: string): void {
   if (!isStale(example)) return
-  const cache = join(ROOT, 'node_modules', '.cache')
-  mkdirSync(cache, { recursive: true })
-  const lock = join(cache, 'examples-build.lock')
-  const deadline = Date.now() + 120_000
-  for (;;) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for the build lock ${lock} (remove it if no build is running)`)
-      sleepSync(100)
-    }
-  }
-  try {
-    if (!isStale(example)) return
-    buildOrExplain(example)
-  } finally {
-    rmdirSync(lock)
-  }
+  withBuildLock(() => {
+    if (isStale(example)) buildOrExplain(example)
+  })
 }
 
 function buildOrExplain(example: string): void {

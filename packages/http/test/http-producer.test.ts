@@ -136,6 +136,10 @@ describe('http producer', () => {
     await ctx.start()
     const ex = await ctx.producer().send(`${base}/hang?timeout=50ms`, null)
     expect(isDromedaryError(ex.exception, HttpErrorCodes.REQUEST_FAILED)).toBe(true)
-    expect(seen[0]!.url).toBe('/hang')
+    // The timeout, not the server, ended it: the cause is the timeout's abort. Whether the server read the
+    // request before the client gave up depends on the machine's load, so only a request it did read is
+    // checked for its path.
+    expect((ex.exception as Error).cause).toMatchObject({ name: 'TimeoutError' })
+    expect(seen.map((s) => s.url)).toEqual(seen.length === 0 ? [] : ['/hang'])
   })
 })
