@@ -109,8 +109,7 @@ class DefaultIntegrationContext implements IntegrationContext {
 
   constructor(options: ContextOptions) {
     this.name = options.name ?? 'dromedary'
-    this.logger =
-      options.logger === false ? silentLogger : (options.logger ?? pino({ name: this.name, level: 'info' }))
+    this.logger = options.logger === false ? silentLogger : (options.logger ?? defaultLogger(this.name))
     const { preStopDelayMs = 0, nowBudgetMs = 5000, ...strategyOptions } = options.shutdown ?? {}
     validateDuration('shutdown.preStopDelayMs', preStopDelayMs)
     this.#nowBudgetMs = validateDuration('shutdown.nowBudgetMs', nowBudgetMs)
@@ -491,6 +490,15 @@ class DefaultIntegrationContext implements IntegrationContext {
       for (const r of this.#registry.routes) if (r.status === 'started' && !r.state.ready) ready = false
     return { live: status !== 'stopped', ready }
   }
+}
+
+/**
+ * pino at info to stdout, written synchronously: with stdout a pipe or a file (every container), pino's
+ * asynchronous writer let the lines still queued at `process.exit` overtake the one being written, so the
+ * shutdown log — the product's main window — arrived out of order or cut short.
+ */
+function defaultLogger(name: string): Logger {
+  return pino({ name, level: 'info' }, pino.destination({ dest: 1, sync: true }))
 }
 
 export type { RouteDefinition }
