@@ -7,6 +7,7 @@ describe('@dromedary/core public API', () => {
     expect(Object.keys(core).sort()).toEqual([
       'ChoiceBuilder',
       'CoreErrorCodes',
+      'DUPLICATE_HEADER',
       'DefaultShutdownStrategy',
       'DromedaryError',
       'MAX_DURATION_MS',
@@ -20,6 +21,7 @@ describe('@dromedary/core public API', () => {
       'formatInflightExchange',
       'isDromedaryError',
       'isReservedHeader',
+      'memoryIdempotentRepository',
       'validateDuration',
     ])
   })

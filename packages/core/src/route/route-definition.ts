@@ -1,5 +1,7 @@
 import type { Exchange } from '../exchange/exchange.js'
+import type { IdempotentConsumerDefinition } from '../idempotent/idempotent-consumer.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
+import type { TransactedDefinition } from '../transaction/transacted-step.js'
 
 /** A value or a function of the exchange computing it. */
 export type ValueOrFn<TBody, TValue> = TValue | ((exchange: Exchange<TBody>) => TValue | Promise<TValue>)
@@ -65,6 +67,8 @@ export type StepDefinition =
   | { readonly kind: 'asyncTask'; readonly uri: string; readonly group: string }
   | { readonly kind: 'asyncTaskData'; readonly uri: string; readonly fn: AnyFn; readonly group: string }
   | { readonly kind: 'emitEvent'; readonly type: string; readonly key: string; readonly valueFn: AnyFn }
+  | IdempotentConsumerDefinition
+  | TransactedDefinition<readonly StepDefinition[]>
 
 /** The kinds of step, as used in node ids (`process1`, `to2`). */
 export type StepKind = StepDefinition['kind']
