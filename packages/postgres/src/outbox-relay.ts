@@ -133,7 +133,8 @@ export class OutboxRelay implements Consumer {
         this.#recovered()
       } catch (err) {
         ok = false
-        this.#failed(err)
+        // A batch a stop abandoned fails with its destroyed connection: nothing to report.
+        if (this.#state !== 'stopped') this.#failed(err)
       }
       if (this.#state !== 'running') break
       if (full && ok) continue
