@@ -134,7 +134,7 @@ export class OutboxRelay implements Consumer {
       } catch (err) {
         ok = false
         // A batch a stop abandoned fails with its destroyed connection: nothing to report.
-        if (this.#state !== 'stopped') this.#failed(err)
+        if ((this.#state as RelayState) !== 'stopped') this.#failed(err)
       }
       if (this.#state !== 'running') break
       if (full && ok) continue

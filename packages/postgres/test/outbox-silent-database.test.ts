@@ -35,7 +35,10 @@ async function silentProxy(): Promise<{ port: number; freeze(): void; close(): P
     port: typeof address === 'object' && address !== null ? address.port : 0,
     freeze: () => void (frozen = true),
     close: async () => {
-      for (const [a, b] of pairs) (a.destroy(), b.destroy())
+      for (const [a, b] of pairs) {
+        a.destroy()
+        b.destroy()
+      }
       await new Promise((resolve) => server.close(resolve))
     },
   }

@@ -49,9 +49,7 @@ export function amqpConnectionDrop(inbox) {
           // close) land mid-stream, at about 5–15 % and 35–45 % of the queue.
           w = await startWorker(queue, 'drop', {
             prefetch: PREFETCH,
-            // With 30–70 ms the inbox variant had finished the queue before the second drop in quick runs;
-            // 50–90 ms keeps both drops mid-stream.
-            workMs: inbox ? [50, 90] : [30, 70],
+            workMs: [30, 70],
             connectionName,
             ...extra,
           })
