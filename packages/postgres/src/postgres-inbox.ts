@@ -32,7 +32,7 @@ export interface PostgresInbox extends TransactionPolicy {
 const schema = new SchemaOnce()
 
 /**
- * The transactional inbox (SPEC-style exactly-once effects): the steps of `.transacted(inbox, (b) => …)` run in
+ * The transactional inbox, for exactly-once effects in PostgreSQL: the steps of `.transacted(inbox, (b) => …)` run in
  * one PostgreSQL transaction that first inserts the message key into the inbox table. A key already there
  * (committed by an earlier delivery) skips the block and sets header `dromedary.duplicate`; a concurrent
  * delivery of the same key waits on the first one's row lock and then skips or runs. The transaction commits
