@@ -9,6 +9,7 @@ export default defineConfig({
       '@dromedary/core': src('core'),
       '@dromedary/amqp': src('amqp'),
       '@dromedary/http': src('http'),
+      '@dromedary/postgres': src('postgres'),
     },
   },
   test: {

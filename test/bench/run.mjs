@@ -3,7 +3,7 @@
 //   pnpm bench                 full run (~11 min on 2 cores)
 //   pnpm bench -- --quick      smaller sizes, 5 pairs (< 5 min)
 //   pnpm bench -- --only=core,http   only the benchmarks whose name starts with one of these
-import { amqpConsume, amqpPublish } from './amqp/amqp.mjs'
+import { amqpConsume, amqpConsumeInbox, amqpPublish } from './amqp/amqp.mjs'
 import { coreAlloc, coreDirectSync, coreSedaAsync } from './core/core.mjs'
 import { httpGet } from './http/http.mjs'
 import { failedRow, formatTable, toRow, writeResults } from './lib/report.mjs'
@@ -18,6 +18,7 @@ const BENCHMARKS = [
   httpGet,
   amqpConsume,
   amqpPublish,
+  amqpConsumeInbox,
   shutdownLatency,
   scaleRoutes,
   scaleInflight,

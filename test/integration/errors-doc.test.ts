@@ -32,11 +32,13 @@ async function documentedCodes(): Promise<Map<string, Set<string>>> {
  * The `*ErrorCodes` map a transport package exports from its index, or undefined when it exports none.
  * Loaded at run time so this suite does not depend on the packages' exports at type level.
  */
-async function exportedCodes(pkg: 'amqp' | 'http'): Promise<readonly string[] | undefined> {
-  const mod = (await (pkg === 'amqp' ? import('@dromedary/amqp') : import('@dromedary/http'))) as Record<
-    string,
-    unknown
-  >
+async function exportedCodes(pkg: 'amqp' | 'http' | 'postgres'): Promise<readonly string[] | undefined> {
+  const load = {
+    amqp: () => import('@dromedary/amqp'),
+    http: () => import('@dromedary/http'),
+    postgres: () => import('@dromedary/postgres'),
+  }
+  const mod = (await load[pkg]()) as Record<string, unknown>
   const key = Object.keys(mod).find((k) => k.endsWith('ErrorCodes'))
   if (key === undefined) return undefined
   return Object.values(mod[key] as Record<string, string>)
@@ -49,6 +51,7 @@ const registries: Record<string, readonly string[] | undefined> = {
   core: Object.values(CoreErrorCodes),
   amqp: await exportedCodes('amqp'),
   http: await exportedCodes('http'),
+  postgres: await exportedCodes('postgres'),
 }
 
 describe('docs/errors.md', () => {
@@ -56,7 +59,7 @@ describe('docs/errors.md', () => {
     expect(sorted(doc.get('core') ?? [])).toEqual(sorted(Object.values(CoreErrorCodes)))
   })
 
-  for (const pkg of ['amqp', 'http'] as const) {
+  for (const pkg of ['amqp', 'http', 'postgres'] as const) {
     it(`lists exactly the codes of @dromedary/${pkg} under its section`, () => {
       // Every transport exports its `*ErrorCodes` map from its index; a missing map is a failure, not a skip.
       const codes = registries[pkg]

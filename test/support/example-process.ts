@@ -48,7 +48,7 @@ function isStale(example: string): boolean {
   const built = Math.max(statSync(main).mtimeMs, existsSync(info) ? statSync(info).mtimeMs : 0)
   const sources = [
     join(ROOT, 'examples', example, 'src'),
-    ...['core', 'amqp', 'http'].map((p) => join(ROOT, 'packages', p, 'src')),
+    ...['core', 'amqp', 'http', 'postgres'].map((p) => join(ROOT, 'packages', p, 'src')),
   ]
   return sources.some((dir) => newestMtime(dir) > built)
 }
@@ -61,15 +61,23 @@ function isStale(example: string): boolean {
 export function ensureBuilt(example: string): void {
   if (!isStale(example)) return
   withBuildLock(() => {
-    if (isStale(example)) buildOrExplain(example)
+    if (isStale(example)) buildOrExplain(`examples/${example}`)
   })
 }
 
-function buildOrExplain(example: string): void {
+/**
+ * Builds packages (`tsc -b packages/postgres packages/amqp`, incremental: quick when nothing changed) for
+ * tests that run them in a child process from their `dist`, under the same lock as the examples' builds.
+ */
+export function ensurePackagesBuilt(...packages: readonly string[]): void {
+  withBuildLock(() => buildOrExplain(...packages.map((p) => `packages/${p}`)))
+}
+
+function buildOrExplain(...projects: readonly string[]): void {
   try {
     execFileSync(
       process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', `examples/${example}`],
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...projects],
       {
         cwd: ROOT,
         stdio: 'pipe',
@@ -77,7 +85,7 @@ function buildOrExplain(example: string): void {
     )
   } catch (err) {
     const out = (err as { stdout?: Buffer }).stdout?.toString() ?? ''
-    throw new Error(`tsc -b examples/${example} failed:\n${out}`, { cause: err })
+    throw new Error(`tsc -b ${projects.join(' ')} failed:\n${out}`, { cause: err })
   }
 }
 
@@ -123,9 +131,19 @@ function parse(line: string): LogLine {
 
 /** Spawns `node examples/<name>/dist/main.js` with extra environment variables (`undefined` removes one). */
 export function startExample(example: string, env: Record<string, string | undefined>): ExampleProcess {
+  return startScript(join(ROOT, 'examples', example, 'dist', 'main.js'), [], env, example)
+}
+
+/** Spawns `node <script> ...args` (a test fixture) like `startExample`. */
+export function startScript(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  example = script,
+): ExampleProcess {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env }
   for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k]
-  const child = spawn(process.execPath, [join(ROOT, 'examples', example, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

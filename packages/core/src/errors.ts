@@ -34,6 +34,7 @@ export const CoreErrorCodes = {
   MARSHAL: 'DROMEDARY_ERR_MARSHAL',
   ABORTED: 'DROMEDARY_ERR_ABORTED',
   MOCK_NOT_SATISFIED: 'DROMEDARY_ERR_MOCK_NOT_SATISFIED',
+  IDEMPOTENT_KEY: 'DROMEDARY_ERR_IDEMPOTENT_KEY',
 } as const
 
 /** A code of `@dromedary/core`. */
@@ -125,6 +126,11 @@ export const errors = {
   aborted: (reason: string) => mk(E.ABORTED, `Exchange aborted: ${reason}`),
   mockNotSatisfied: (name: string, detail: string) =>
     mk(E.MOCK_NOT_SATISFIED, `mock:${name} is not satisfied: ${detail}`),
+  idempotentKey: (routeId: string, nodeId: string, key: unknown) =>
+    mk(
+      E.IDEMPOTENT_KEY,
+      `Route "${routeId}": the key of idempotentConsumer ${nodeId} must be a non-empty string, got ${describeValue(key)}`,
+    ),
 } satisfies Record<string, (...args: never[]) => DromedaryError>
 
 /** A value as an error message shows it: strings quoted, everything else as JavaScript would print it. */

@@ -23,6 +23,15 @@ export type { RouteInfo, RouteStatus } from './route/route.js'
 export type { Exchange, Message } from './exchange/exchange.js'
 export { EXCEPTION_CAUGHT, REDELIVERY_COUNTER } from './engine/error-handler.js'
 
+// exactly-once effects
+export { memoryIdempotentRepository } from './idempotent/memory-idempotent-repository.js'
+export type {
+  MemoryIdempotentRepository,
+  MemoryIdempotentRepositoryOptions,
+} from './idempotent/memory-idempotent-repository.js'
+export { DUPLICATE_HEADER } from './idempotent/idempotent-consumer.js'
+export type { IdempotentConsumerOptions } from './idempotent/idempotent-consumer.js'
+
 // in-flight tracking
 export type { InflightRepository, InflightExchange, BrowseOptions } from './inflight/inflight-repository.js'
 
@@ -61,6 +70,7 @@ export type { Logger } from './spi/logger.js'
 export type { HeaderFilter } from './spi/header-filter.js'
 export { isReservedHeader, RESERVED_HEADER_PREFIXES, UNSAFE_FORWARD_HEADERS } from './spi/header-filter.js'
 export type { IdempotentRepository } from './spi/idempotent-repository.js'
+export type { TransactionPolicy, TransactedBlock } from './spi/transaction-policy.js'
 export type { MetricsFactory, CounterMetric, GaugeMetric } from './spi/metrics.js'
 export type { OptionSchema, OptionSpec, ParsedOptions } from './uri/options.js'
 export { validateDuration, MAX_DURATION_MS } from './uri/duration.js'

@@ -7,6 +7,7 @@ describe('@dromedary/core public API', () => {
     expect(Object.keys(core).sort()).toEqual([
       'ChoiceBuilder',
       'CoreErrorCodes',
+      'DUPLICATE_HEADER',
       'DefaultShutdownStrategy',
       'DromedaryError',
       'EXCEPTION_CAUGHT',
@@ -21,6 +22,7 @@ describe('@dromedary/core public API', () => {
       'formatInflightExchange',
       'isDromedaryError',
       'isReservedHeader',
+      'memoryIdempotentRepository',
       'validateDuration',
     ])
   })

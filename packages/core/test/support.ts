@@ -134,3 +134,13 @@ export function exchangesTotal(
 ): Promise<number | undefined> {
   return metricValue(ctx, 'dromedary_exchanges_total', { context: ctx.name, route, outcome })
 }
+
+/** A silent context (see `newContext`) with the routes `define` adds, started. */
+export async function startedContext(
+  define: Parameters<IntegrationContext['addRoutes']>[0],
+  ctx: IntegrationContext = newContext(),
+): Promise<IntegrationContext> {
+  await ctx.addRoutes(define)
+  await ctx.start()
+  return ctx
+}

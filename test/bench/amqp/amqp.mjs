@@ -6,6 +6,7 @@ import { CONSUME_QUEUE, PUBLISH_QUEUE, resetQueue } from './broker.mjs'
 const fill = new URL('./fill.child.mjs', import.meta.url)
 const consume = new URL('./consume.child.mjs', import.meta.url)
 const publish = new URL('./publish.child.mjs', import.meta.url)
+const inbox = new URL('./inbox.child.mjs', import.meta.url)
 
 export const amqpConsume = {
   name: 'amqp-consume',
@@ -37,4 +38,24 @@ export const amqpPublish = {
   full: { pairs: 9, warmupCount: 5_000, count: 30_000 },
   sample: (side, c) => runOnce(publish, { side, warmupCount: c.warmupCount, count: c.count }),
   after: () => resetQueue(PUBLISH_QUEUE),
+}
+
+export const amqpConsumeInbox = {
+  name: 'amqp-consume+inbox',
+  rows: [
+    {
+      name: 'amqp-consume+inbox',
+      unit: 'msgs/s',
+      metric: 'messagesPerSecond',
+      better: 'higher',
+      target: 0.9,
+    },
+  ],
+  quick: { pairs: 5, count: 3_000 },
+  full: { pairs: 9, count: 10_000 },
+  async sample(side, c) {
+    await runOnce(fill, { count: c.count }, { profile: false })
+    return runOnce(inbox, { side, count: c.count })
+  },
+  after: () => resetQueue(CONSUME_QUEUE),
 }

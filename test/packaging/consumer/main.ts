@@ -30,7 +30,7 @@ const ctx = createContext({ name: 'packaged', logger: false })
 ctx.addComponent('http', http)
 ctx.addComponent('amqp', amqpComponent({ url: amqpUrl, connectionName: 'dromedary-packaging-test' }))
 
-ctx.addRoutes((r) => {
+await ctx.addRoutes((r) => {
   // HTTP in, handed to seda; the caller gets 202 at once.
   r.from<unknown>('http:/orders?method=POST')
     .routeId('api')

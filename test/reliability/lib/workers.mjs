@@ -5,12 +5,17 @@ import { AMQP_URL } from './broker.mjs'
 import { RUN_DIR } from './paths.mjs'
 import { countLines, readLines, waitFor } from './util.mjs'
 
-/** Starts an amqp-worker app on `queue` with its own ledger file and waits until it is ready. */
+/**
+ * Starts an amqp-worker app (or `params.fixture`, e.g. amqp-inbox-worker.mjs) on `queue` with its own ledger
+ * file and waits until it is ready.
+ */
 export async function startWorker(queue, name, params = {}) {
   const ledger = join(RUN_DIR, `${queue}.${name}.${Date.now()}`)
-  const app = new App('amqp-worker.mjs', { url: AMQP_URL, queue, name, ledger, ...params }, { name })
+  const { fixture = 'amqp-worker.mjs', ...rest } = params
+  const all = { url: AMQP_URL, queue, name, ledger, ...rest }
+  const app = new App(fixture, all, { name })
   await app.next('ready')
-  return { app, ledger }
+  return { app, ledger, params: all }
 }
 
 /** Every id processed by these workers, once per time it was processed. */

@@ -1,5 +1,7 @@
 import type { DelayScheduler } from '../async/delay-scheduler.js'
 import type { PendingOwner, WorkerGroup, WorkerTask } from '../async/worker-group.js'
+import { compileIdempotentConsumer } from '../idempotent/idempotent-consumer.js'
+import { BLOCK_ERROR_HANDLER, compileTransacted } from '../transaction/transacted-step.js'
 import { errors, messageOf } from '../errors.js'
 import { bodyText } from '../exchange/body-text.js'
 import { copyHeaders, DefaultExchange } from '../exchange/exchange.js'
@@ -61,11 +63,19 @@ export function compilePipeline(
   host: CompileHost,
   counter = { n: 0 },
 ): Pipeline {
-  return new Pipeline(
-    defs.map((d) => compileStep(d, host, `${d.kind}${++counter.n}`, counter)),
-    host.errorHandler,
-    host.routeId,
-  )
+  const steps: Step[] = []
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[i]!
+    const nodeId = `${d.kind}${++counter.n}`
+    if (d.kind === 'idempotentConsumer') {
+      // It wraps the rest of the route (or branch), to act when the exchange's run through it has ended.
+      const rest = compilePipeline(defs.slice(i + 1), host, counter)
+      steps.push(compileIdempotentConsumer(d, nodeId, rest, host))
+      break
+    }
+    steps.push(compileStep(d, host, nodeId, counter))
+  }
+  return new Pipeline(steps, host.errorHandler, host.routeId)
 }
 
 async function setBodyAsync(ex: DefaultExchange, p: PromiseLike<unknown>): Promise<void> {
@@ -227,6 +237,7 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       }
       return {
         nodeId,
+        scope: true,
         run(ex) {
           for (let i = 0; i < whens.length; i++) {
             const r = whens[i]!.predicate(ex)
@@ -536,6 +547,12 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
           submit(data)
         },
       }
+    }
+    case 'idempotentConsumer':
+      throw new Error('unreachable: compilePipeline compiles idempotentConsumer')
+    case 'transacted': {
+      const block = compilePipeline(def.steps, { ...host, errorHandler: BLOCK_ERROR_HANDLER }, counter)
+      return compileTransacted(def.policy, nodeId, block)
     }
     case 'emitEvent': {
       const { type, key } = def

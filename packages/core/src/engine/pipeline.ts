@@ -80,7 +80,7 @@ export class Pipeline {
         const step = steps[index]!
         // A `to` that went async inside a direct: call must not overwrite the called route's step (the
         // exchange is there); the time is read only now that the exchange waits where others can see it.
-        if (exchange.atRouteId === this.#routeId) {
+        if (exchange.atRouteId === this.#routeId && step.scope !== true) {
           exchange.nodeId = step.nodeId
           exchange.nodeSince = Date.now()
         }

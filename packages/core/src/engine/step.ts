@@ -9,6 +9,12 @@ export type StepResult = void | typeof STOP | PromiseLike<unknown>
 /** A compiled step. `run` must not allocate a promise when it can finish synchronously. @internal */
 export interface Step {
   readonly nodeId: string
+  /**
+   * True for a step that runs other steps inside it (`choice`, `split`, `idempotentConsumer`, `transacted`):
+   * while it waits, the exchange is in one of those, which notes its own node id — the enclosing pipeline
+   * must not overwrite it with this step's.
+   */
+  readonly scope?: boolean
   run(exchange: DefaultExchange): StepResult
 }
 

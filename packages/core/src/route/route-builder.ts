@@ -1,7 +1,13 @@
 import { errors } from '../errors.js'
 import { validateDuration } from '../uri/duration.js'
 import type { Exchange } from '../exchange/exchange.js'
+import {
+  idempotentConsumerDefinition,
+  type IdempotentConsumerOptions,
+} from '../idempotent/idempotent-consumer.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
+import type { TransactionPolicy } from '../spi/transaction-policy.js'
+import { checkTransactionPolicy } from '../transaction/transacted-step.js'
 import {
   createRouteDefinition,
   type ExceptionMatcher,
@@ -192,6 +198,30 @@ export class RouteBuilder<TBody> {
   /** Emits a type-key-value event consumed by `from('event:tkv')` (Kamailio `async_tkv_emit`). */
   emitEvent(type: string, key: string, valueFn: (exchange: Exchange<TBody>) => unknown): this {
     return this.#add({ kind: 'emitEvent', type, key, valueFn: asFn(valueFn) }) as this
+  }
+
+  /**
+   * Idempotent consumer (Camel): `keyFn` names the message; a key already in `options.repository` skips the
+   * rest of the route (the exchange completes) or, with `skipDuplicate: false`, runs it with header
+   * `dromedary.duplicate` = true. Eager (default): the key is added before the rest runs, confirmed when the
+   * exchange completes and removed when it fails (`removeOnFailure`). Lazy: added only once it completed.
+   * @example r.from('amqp:queue:payments').idempotentConsumer((ex) => String(ex.message.headers['amqp.messageId']), { repository })
+   */
+  idempotentConsumer(keyFn: (exchange: Exchange<TBody>) => string, options: IdempotentConsumerOptions): this {
+    return this.#add(idempotentConsumerDefinition(this.#id(), keyFn, options)) as this
+  }
+
+  /**
+   * Runs the steps `block` adds inside one transaction of `policy` (Camel `transacted`): it commits when they
+   * complete and rolls back at the first failure, which then fails this step as a whole (so `onException`
+   * redelivers the whole block). The PostgreSQL inbox is such a policy; a duplicate skips the block.
+   */
+  transacted(policy: TransactionPolicy, block: (b: RouteBuilder<TBody>) => unknown): this {
+    return this.#add({
+      kind: 'transacted',
+      policy: checkTransactionPolicy(this.#id(), policy),
+      steps: buildSteps<TBody>(block),
+    }) as this
   }
 
   /** Sets the route id. @default `route1`, `route2`, … */

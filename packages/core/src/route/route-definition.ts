@@ -1,5 +1,7 @@
 import type { Exchange } from '../exchange/exchange.js'
+import type { IdempotentConsumerDefinition } from '../idempotent/idempotent-consumer.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
+import type { TransactedDefinition } from '../transaction/transacted-step.js'
 
 /** A predicate over an exchange (may be async). */
 export type Predicate<TBody = unknown> = (exchange: Exchange<TBody>) => boolean | Promise<boolean>
@@ -62,6 +64,8 @@ export type StepDefinition =
   | { readonly kind: 'asyncTask'; readonly uri: string; readonly group: string }
   | { readonly kind: 'asyncTaskData'; readonly uri: string; readonly fn: AnyFn; readonly group: string }
   | { readonly kind: 'emitEvent'; readonly type: string; readonly key: string; readonly valueFn: AnyFn }
+  | IdempotentConsumerDefinition
+  | TransactedDefinition<readonly StepDefinition[]>
 
 /** The kinds of step, as used in node ids (`process1`, `to2`). */
 export type StepKind = StepDefinition['kind']
