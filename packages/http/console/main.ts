@@ -4,7 +4,7 @@ import { confirmAction } from './confirm-dialog.js'
 import { byId, setText } from './dom.js'
 import { connectFeed, type FeedState } from './feed.js'
 import { InflightView } from './inflight-view.js'
-import { RoutesView, type RouteAction } from './routes-view.js'
+import { enable, RoutesView, type RouteAction } from './routes-view.js'
 import { ShutdownTimeline } from './timeline.js'
 import { renderTimeline, type TimelineElements } from './timeline-view.js'
 import { renderWorkers } from './workers-view.js'
@@ -12,6 +12,11 @@ import { renderWorkers } from './workers-view.js'
 // The console's entry point: wires the event feed to the views and the buttons to the management endpoints.
 
 const INFLIGHT_LIMIT = 100
+const LEVEL_CLASS: ReadonlyMap<string, string> = new Map([
+  ['running', 'running'],
+  ['pending', 'pending'],
+  ['shutdown', 'shutdown'],
+])
 const FEED_TEXT: Record<FeedState, string> = {
   connecting: 'Connecting to the event stream…',
   live: 'Live',
@@ -47,10 +52,12 @@ connectFeed('events', {
   snapshot(s) {
     latest = s
     setText(byId('context-name', HTMLElement), s.context.name)
-    const level = s.context.shutdownLevel
-    setText(state, s.context.status === 'stopped' ? 'stopped' : `${s.context.status} · ${level}`)
-    state.className = `badge ${s.context.status === 'stopped' ? 'stopped' : level === 'running' ? 'running' : level === 'pending' ? 'pending' : 'shutdown'}`
-    routes.render(s.routes)
+    const { status, shutdownLevel } = s.context
+    setText(state, status === 'stopped' ? 'stopped' : `${status} · ${shutdownLevel}`)
+    state.className = `badge ${status === 'stopped' ? 'stopped' : (LEVEL_CLASS.get(shutdownLevel) ?? '')}`
+    routes.render(s.routes, status !== 'stopped')
+    enable(byId('stop-graceful', HTMLButtonElement), status === 'started')
+    enable(byId('stop-forced', HTMLButtonElement), status === 'started' || status === 'stopping')
     setText(
       byId('routes-hint', HTMLElement),
       `Rate: exchanges finished per second. Percentiles over the last ${s.windowSeconds} s.`,

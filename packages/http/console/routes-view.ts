@@ -39,14 +39,16 @@ export class RoutesView {
   readonly #body: HTMLTableSectionElement
   readonly #onAction: (routeId: string, action: RouteAction) => void
   readonly #rows = new Map<string, Row>()
+  #controls = true
 
   constructor(body: HTMLTableSectionElement, onAction: (routeId: string, action: RouteAction) => void) {
     this.#body = body
     this.#onAction = onAction
   }
 
-  /** Shows `routes` (in the order given). */
-  render(routes: readonly WireRoute[]): void {
+  /** Shows `routes` (in the order given); `controls` false disables every action (the context has stopped). */
+  render(routes: readonly WireRoute[], controls: boolean): void {
+    this.#controls = controls
     const seen = new Set<string>()
     routes.forEach((r, i) => {
       seen.add(r.id)
@@ -126,12 +128,13 @@ export class RoutesView {
   #setStatus(row: Row, status: string): void {
     setText(row.status, status)
     row.status.className = KNOWN_STATUS.has(status) ? `badge ${status}` : 'badge'
-    const enabled = ENABLED.get(status)
-    for (const [action, b] of row.buttons) {
-      const on = enabled === undefined || enabled.includes(action)
-      // Never disable the focused button: keyboard focus would fall back to the page.
-      if (!on && document.activeElement === b) continue
-      b.disabled = !on
-    }
+    const enabled = this.#controls ? ENABLED.get(status) : []
+    for (const [action, b] of row.buttons) enable(b, enabled === undefined || enabled.includes(action))
   }
+}
+
+/** Enables or disables a button, but never disables the focused one: keyboard focus would fall back to the page. */
+export function enable(button: HTMLButtonElement, on: boolean): void {
+  if (!on && document.activeElement === button) return
+  button.disabled = !on
 }

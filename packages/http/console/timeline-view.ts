@@ -138,7 +138,9 @@ function chart(t: ShutdownTimeline): SVGSVGElement {
     row = px - lastLabel < 64 ? 1 - row : 0
     lastLabel = px
     const label = e.kind === 'stopped' ? 'stopped' : e.kind.toUpperCase()
-    root.append(svg('text', { x: `${px}`, y: `${12 + row * 11}`, 'text-anchor': 'middle' }, label))
+    // Near an edge the label grows inwards, so it is never cut off.
+    const anchor = px > W - PAD.right - 30 ? 'end' : px < PAD.left + 30 ? 'start' : 'middle'
+    root.append(svg('text', { x: `${px}`, y: `${12 + row * 11}`, 'text-anchor': anchor }, label))
   }
   return root
 }

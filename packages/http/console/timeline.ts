@@ -55,15 +55,13 @@ export class ShutdownTimeline {
         this.noticeAt = m.at
         this.secondsUntilNow = num(e.secondsUntilNow)
         return this.#mark(m, 'notice', `NOTICE: intake stops, ${num(e.secondsUntilNow)} s until NOW`)
-      case 'shutdown-progress': {
+      case 'shutdown-progress':
         if (this.noticeAt === undefined) return false
         this.secondsLeft = num(e.secondsLeft)
-        const perRoute = new Map<string, number>()
-        if (typeof e.perRoute === 'object' && e.perRoute !== null)
-          for (const [id, n] of Object.entries(e.perRoute)) perRoute.set(id, num(n))
-        this.#sample(m.at, perRoute)
+        // The curve takes the load of every route (`ctx.routes()`, as snapshots do), not the event's
+        // `perRoute`, which covers only the routes of the drain phase under way.
+        this.#sampleLoad(m.at, m.load)
         return true
-      }
       case 'route-stopped': {
         // A route stopped by hand while running is not part of a shutdown.
         if (this.noticeAt === undefined) return false

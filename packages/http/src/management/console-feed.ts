@@ -178,6 +178,8 @@ export class ConsoleFeed {
 
   #startTicking(): void {
     if (this.#timer !== undefined) return
+    // A first listener starts fresh rates instead of one averaged over the time nobody looked.
+    this.#windows.clear()
     this.#timer = setInterval(() => void this.#tick(), this.#options.intervalMs)
     this.#timer.unref()
     void this.#tick()
@@ -186,8 +188,6 @@ export class ConsoleFeed {
   #stopTicking(): void {
     clearInterval(this.#timer)
     this.#timer = undefined
-    // A new listener starts fresh rates instead of one averaged over the time nobody looked.
-    this.#windows.clear()
   }
 
   async #tick(): Promise<void> {
