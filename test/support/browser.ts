@@ -1,10 +1,10 @@
 // Helpers for the end-to-end tests in a real browser: Debian's Chromium driven by playwright-core, each run with a
 // fresh profile directory. Chromium is a system package (`apt-get install -y chromium`); `.ci/run` installs it.
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
+import { missingTool } from './system-tool.js'
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = '/usr/bin/chromium'
@@ -19,16 +19,9 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ]
 
-/**
- * Why the browser tests cannot run here, or undefined when they can. Under `CI=true` a missing browser is an
- * error (the suite must fail, not skip); elsewhere the caller skips with this reason.
- */
+/** Why the browser tests cannot run here (see `missingTool`), or undefined when they can. */
 export function browserMissing(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined
-  const why = `Chromium is not installed at ${CHROMIUM}; install it with: apt-get update && apt-get install -y chromium`
-  if (process.env.CI === 'true')
-    throw new Error(`${why} (CI=true requires it for the console end-to-end tests)`)
-  return why
+  return missingTool(CHROMIUM, 'chromium', 'the console end-to-end tests')
 }
 
 /** A browser with a fresh profile; `close()` ends it and removes the profile. */
