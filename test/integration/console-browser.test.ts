@@ -216,12 +216,19 @@ describe('console on the orders example', () => {
   }, 30_000)
 })
 
-describe('console with hostile route ids', () => {
+describe('console with hostile route ids and statuses', () => {
   const ids = [
     '<script>window.__pwned = 1</script>',
     '<img src=x onerror="window.__pwned = 2">',
     'a/b?c#d %2F',
+    '__proto__',
+    'constructor',
   ]
+  /** Statuses a future context may report; the console must show any string. */
+  const statusOverride = new Map([
+    ['__proto__', 'starting'],
+    ['constructor', 'constructor'],
+  ])
   let ctx: IntegrationContext
   let mgmt: ManagementServer
 
@@ -230,7 +237,16 @@ describe('console with hostile route ids', () => {
     ctx.addRoutes((r) => {
       for (const [i, id] of ids.entries()) r.from(`direct:hostile${i}`).routeId(id).to(`log:h${i}`)
     })
-    mgmt = await createManagementServer(ctx, { port: 0, token: TOKEN, defaultMetrics: false })
+    // The management server sees the context through a view whose routes() reports the statuses above.
+    const view = new Proxy(ctx, {
+      get(target, prop) {
+        if (prop === 'routes')
+          return () => target.routes().map((r) => ({ ...r, status: statusOverride.get(r.id) ?? r.status }))
+        const value: unknown = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    mgmt = await createManagementServer(view, { port: 0, token: TOKEN, defaultMetrics: false })
     await ctx.start()
   })
 
@@ -252,8 +268,85 @@ describe('console with hostile route ids', () => {
       await expect.poll(() => statusCell(page, ids[0]!).textContent()).toBe('suspended')
       await routeAction(page, 'Suspend', ids[2]!)
       await expect.poll(() => statusCell(page, ids[2]!).textContent()).toBe('suspended')
-      expect(ctx.routes().map((r) => r.status)).toEqual(['suspended', 'started', 'suspended'])
+      expect(ctx.routes().map((r) => r.status)).toEqual([
+        'suspended',
+        'started',
+        'suspended',
+        'started',
+        'started',
+      ])
       expect(await page.evaluate('window.__pwned')).toBeUndefined()
+      expect(problems).toEqual([])
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('shows any status string as it is and offers every action for a status it does not know', async (t) => {
+    const b = ready(t)
+    const { page, problems } = await openPage(b, `http://127.0.0.1:${mgmt.address.port}/`)
+    try {
+      await expect.poll(() => statusCell(page, '__proto__').textContent()).toBe('starting')
+      expect(await statusCell(page, 'constructor').textContent()).toBe('constructor')
+      for (const id of ['__proto__', 'constructor'])
+        for (const action of ['Start', 'Suspend', 'Resume', 'Stop'])
+          expect(
+            await page.getByRole('button', { name: `${action} route ${id}`, exact: true }).isEnabled(),
+          ).toBe(true)
+      // A known status still narrows the choice: a started route can be suspended or stopped, not resumed.
+      expect(
+        await page.getByRole('button', { name: `Resume route ${ids[1]!}`, exact: true }).isDisabled(),
+      ).toBe(true)
+      expect(problems).toEqual([])
+    } finally {
+      await page.close()
+    }
+  })
+})
+
+describe('console on a forced stop', () => {
+  let ctx: IntegrationContext
+  let mgmt: ManagementServer
+
+  beforeAll(async () => {
+    ctx = createContext({ logger: false })
+    // Each exchange waits a minute in a delay step, which ends at once when the exchange is aborted.
+    ctx.addRoutes((r) =>
+      r.from('seda:slow?concurrentConsumers=5').routeId('slow').delay(60_000).to('log:slow'),
+    )
+    mgmt = await createManagementServer(ctx, { port: 0, token: TOKEN, defaultMetrics: false })
+    await ctx.start()
+  })
+
+  afterAll(async () => {
+    await ctx.stop({ timeoutMs: 1000 })
+    await mgmt.close()
+  })
+
+  it('shows a forced stop: NOTICE and NOW at once, the route forced, and the aborted exchanges', async (t) => {
+    const b = ready(t)
+    for (let i = 0; i < 3; i++) await ctx.producer().send('seda:slow', i)
+    const { page, problems } = await openPage(b, `http://127.0.0.1:${mgmt.address.port}/`)
+    try {
+      await expect
+        .poll(() => page.locator('#inflight-summary').textContent())
+        .toBe('3 in flight; the 3 oldest first.')
+      await page.getByRole('button', { name: 'Force stop…' }).click()
+      const dialog = page.getByRole('dialog')
+      await dialog.getByLabel('Admin token').fill(TOKEN)
+      await dialog.getByRole('button', { name: 'Confirm' }).click()
+      const outcome = page.locator('#timeline-outcome')
+      await expect
+        .poll(() => outcome.textContent())
+        .toMatch(/^Stopped — forced in \d+\.\d{3} s; 3 exchanges aborted \(slow 3\)$/)
+      expect(await outcome.getAttribute('class')).toBe('outcome forced')
+      expect(await page.locator('#timeline-log li').allTextContents()).toEqual([
+        expect.stringMatching(/^\+0\.000 s NOTICE: intake stops, \d+ s until NOW$/),
+        expect.stringMatching(/ Route slow stopped \(forced\)$/),
+        expect.stringMatching(/ NOW \(forced\): 5000 ms for final cleanup$/),
+        expect.stringMatching(/ Stopped: forced in /),
+      ])
+      expect(await page.getByRole('button', { name: 'Force stop…' }).isDisabled()).toBe(true)
       expect(problems).toEqual([])
     } finally {
       await page.close()

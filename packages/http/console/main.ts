@@ -4,7 +4,7 @@ import { confirmAction } from './confirm-dialog.js'
 import { byId, setText } from './dom.js'
 import { connectFeed, type FeedState } from './feed.js'
 import { InflightView } from './inflight-view.js'
-import { enable, RoutesView, type RouteAction } from './routes-view.js'
+import { enable, isEnabled, RoutesView, type RouteAction } from './routes-view.js'
 import { ShutdownTimeline } from './timeline.js'
 import { renderTimeline, type TimelineElements } from './timeline-view.js'
 import { renderWorkers } from './workers-view.js'
@@ -47,6 +47,7 @@ let inflightRequest: Promise<void> | undefined
 
 connectFeed('events', {
   lifecycle(message) {
+    routes.patchLoad(message.load)
     if (timeline.lifecycle(message)) renderTimeline(timeline, timelineElements, Date.now())
   },
   snapshot(s) {
@@ -82,8 +83,15 @@ inflight.onFilter(() => {
   else refreshFilteredInflight()
 })
 
-byId('stop-graceful', HTMLButtonElement).addEventListener('click', () => void stopContext(false))
-byId('stop-forced', HTMLButtonElement).addEventListener('click', () => void stopContext(true))
+for (const [id, force] of [
+  ['stop-graceful', false],
+  ['stop-forced', true],
+] as const) {
+  const button = byId(id, HTMLButtonElement)
+  button.addEventListener('click', () => {
+    if (isEnabled(button)) void stopContext(force)
+  })
+}
 byId('forget-token', HTMLButtonElement).addEventListener('click', () => {
   tokenStore.set('')
   show('The token was forgotten for this tab.', true)

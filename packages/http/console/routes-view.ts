@@ -1,4 +1,4 @@
-import type { WireRoute } from '../src/management/console-wire.js'
+import type { WireRoute, WireRouteLoad } from '../src/management/console-wire.js'
 import { el, replaceChildren, setText } from './dom.js'
 import { count, rate, seconds } from './format.js'
 import { sparkline } from './sparkline.js'
@@ -64,6 +64,16 @@ export class RoutesView {
       }
   }
 
+  /** Applies the in-flight and pending counts that came with a lifecycle event, between snapshots. */
+  patchLoad(load: readonly WireRouteLoad[]): void {
+    for (const r of load) {
+      const row = this.#rows.get(r.id)
+      if (row === undefined) continue
+      setText(row.cells.inflight, count(r.inflight))
+      setText(row.cells.pending, count(r.pending))
+    }
+  }
+
   /** Applies one route's new status at once (from an action's answer), before the next snapshot. */
   patchStatus(routeId: string, status: string): void {
     const row = this.#rows.get(routeId)
@@ -91,7 +101,9 @@ export class RoutesView {
         { type: 'button', 'aria-label': `${label} route ${id}`, 'data-action': action },
         label,
       )
-      b.addEventListener('click', () => this.#onAction(id, action))
+      b.addEventListener('click', () => {
+        if (isEnabled(b)) this.#onAction(id, action)
+      })
       buttons.set(action, b)
       actions.append(b)
     }
@@ -133,8 +145,20 @@ export class RoutesView {
   }
 }
 
-/** Enables or disables a button, but never disables the focused one: keyboard focus would fall back to the page. */
+/**
+ * Enables or disables a button. The focused one is only marked `aria-disabled` (and its clicks ignored, see
+ * `isEnabled`): disabling it would drop keyboard focus back to the start of the page.
+ */
 export function enable(button: HTMLButtonElement, on: boolean): void {
-  if (!on && document.activeElement === button) return
+  if (!on && document.activeElement === button) {
+    button.setAttribute('aria-disabled', 'true')
+    return
+  }
+  button.removeAttribute('aria-disabled')
   button.disabled = !on
+}
+
+/** False for a button that `enable` turned off. */
+export function isEnabled(button: HTMLButtonElement): boolean {
+  return !button.disabled && button.getAttribute('aria-disabled') !== 'true'
 }

@@ -132,7 +132,7 @@ button { font: inherit; padding: .3rem .7rem; border-radius: 4px; border: 1px so
   background: var(--accent); color: #fff; cursor: pointer; }
 button.quiet { background: var(--bg); color: var(--accent); }
 button.danger { background: var(--danger); border-color: var(--danger); }
-button:disabled { background: #e3e4e8; color: #4d4d55; border-color: var(--line); cursor: not-allowed; }
+button:disabled, button[aria-disabled="true"] { background: #e3e4e8; color: #4d4d55; border-color: var(--line); cursor: not-allowed; }
 button:focus-visible, select:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 td button { padding: .1rem .45rem; font-size: .85rem; margin-right: .25rem; }
 table { border-collapse: collapse; width: 100%; }
