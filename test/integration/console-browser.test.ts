@@ -54,6 +54,9 @@ async function openPage(
   return { page, problems, requests }
 }
 
+/** Waits for the page: generous timeouts, as the machine may be busy (the default is 1 s). */
+const poll = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 50 })
+
 const statusCell = (page: Page, routeId: string) =>
   page
     .locator('#routes tbody tr')
@@ -64,7 +67,7 @@ const statusCell = (page: Page, routeId: string) =>
 async function routeAction(page: Page, action: string, routeId: string, token?: string): Promise<void> {
   await page.getByRole('button', { name: `${action} route ${routeId}`, exact: true }).click()
   const dialog = page.getByRole('dialog')
-  await expect.poll(() => dialog.isVisible()).toBe(true)
+  await poll(() => dialog.isVisible()).toBe(true)
   if (token !== undefined) await dialog.getByLabel('Admin token').fill(token)
   await dialog.getByRole('button', { name: 'Confirm' }).click()
 }
@@ -87,7 +90,7 @@ describe('console on the orders example', () => {
       PORT: String(port),
       MANAGEMENT_PORT: String(managementPort),
       DROMEDARY_ADMIN_TOKEN: TOKEN,
-      PAYMENT_DELAY_MS: '2500',
+      PAYMENT_DELAY_MS: '4000',
     })
     await app.waitForLine((l) => l.msg.startsWith('Orders app ready'))
   }, 20_000)
@@ -100,8 +103,8 @@ describe('console on the orders example', () => {
   it('loads from the management port and lists the routes of the orders context, live', async (t) => {
     const b = ready(t)
     ;({ page, problems, requests } = await openPage(b, `${management}/`))
-    await expect.poll(() => page.locator('#routes tbody th').allTextContents()).toEqual(ORDER_ROUTES)
-    await expect.poll(() => page.locator('#connection').textContent()).toBe('Live')
+    await poll(() => page.locator('#routes tbody th').allTextContents()).toEqual(ORDER_ROUTES)
+    await poll(() => page.locator('#connection').textContent()).toBe('Live')
     expect(await page.locator('h1').textContent()).toBe('Dromedary orders')
     expect(await statusCell(page, 'api').textContent()).toBe('started')
     expect(await page.locator('#workers tbody th').allTextContents()).toEqual(['default', 'payments'])
@@ -110,13 +113,11 @@ describe('console on the orders example', () => {
   it('refuses to suspend a route without the token, or with a wrong one, and leaves it started', async (t) => {
     ready(t)
     await routeAction(page, 'Suspend', 'status', '')
-    await expect
-      .poll(() => page.locator('#action-result').textContent())
-      .toMatch(/^Suspend route status: refused \(HTTP 401\)/)
+    await poll(() => page.locator('#action-result').textContent()).toMatch(
+      /^Suspend route status: refused \(HTTP 401\)/,
+    )
     await routeAction(page, 'Suspend', 'status', 'not-the-token')
-    await expect
-      .poll(() => page.locator('#action-result').textContent())
-      .toMatch(/refused \(HTTP 401\): A valid/)
+    await poll(() => page.locator('#action-result').textContent()).toMatch(/refused \(HTTP 401\): A valid/)
     const routes = (await (await fetch(`${management}/routes`)).json()) as Array<{
       id: string
       status: string
@@ -128,10 +129,10 @@ describe('console on the orders example', () => {
   it('suspends a route with the token, then resumes it from the keyboard with the token kept for the tab', async (t) => {
     ready(t)
     await routeAction(page, 'Suspend', 'status', TOKEN)
-    await expect
-      .poll(() => page.locator('#action-result').textContent())
-      .toMatch(/^Suspend route status: accepted \(HTTP 200\)/)
-    await expect.poll(() => statusCell(page, 'status').textContent()).toBe('suspended')
+    await poll(() => page.locator('#action-result').textContent()).toMatch(
+      /^Suspend route status: accepted \(HTTP 200\)/,
+    )
+    await poll(() => statusCell(page, 'status').textContent()).toBe('suspended')
     const routes = (await (await fetch(`${management}/routes`)).json()) as Array<{
       id: string
       status: string
@@ -142,10 +143,10 @@ describe('console on the orders example', () => {
     // Keyboard only: focus Resume, Enter opens the dialog with the stored token and focus on Confirm, Enter sends.
     await page.getByRole('button', { name: 'Resume route status', exact: true }).focus()
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true)
+    await poll(() => page.getByRole('dialog').isVisible()).toBe(true)
     expect(await page.getByLabel('Admin token').inputValue()).toBe(TOKEN)
     await page.keyboard.press('Enter')
-    await expect.poll(() => statusCell(page, 'status').textContent()).toBe('started')
+    await poll(() => statusCell(page, 'status').textContent()).toBe('started')
     expect(await page.locator('#action-result').textContent()).toMatch(
       /^Resume route status: accepted \(HTTP 200\)/,
     )
@@ -166,13 +167,13 @@ describe('console on the orders example', () => {
       await new Promise((resolve) => setTimeout(resolve, 120))
     }
     expect((await Promise.all(sent)).map((r) => r.status)).toEqual(sent.map(() => 202))
-    await expect.poll(() => page.locator('#inflight-summary').textContent()).toMatch(/^\d+ in flight/)
+    await poll(() => page.locator('#inflight-summary').textContent()).toMatch(/^\d+ in flight/)
 
     await page.getByRole('button', { name: 'Stop gracefully…' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
-    await expect.poll(() => page.locator('#action-result').textContent()).toMatch(/accepted \(HTTP 202\)/)
+    await poll(() => page.locator('#action-result').textContent()).toMatch(/accepted \(HTTP 202\)/)
     const outcome = page.locator('#timeline-outcome')
-    await expect.poll(() => outcome.textContent()).toMatch(/^Draining: [1-9]\d* in flight and pending/)
+    await poll(() => outcome.textContent()).toMatch(/^Draining: [1-9]\d* in flight and pending/)
     expect(await page.locator('#timeline-log li').first().textContent()).toMatch(
       /^\+0\.000 s NOTICE: intake stops/,
     )
@@ -180,14 +181,14 @@ describe('console on the orders example', () => {
       // Once half the orders have finished, so the curve shows the drain under way.
       const held = async () => Number(/Draining: (\d+)/.exec((await outcome.textContent()) ?? '')?.[1])
       const first = await held()
-      await expect.poll(held, { timeout: 10_000 }).toSatisfy((n: number) => n > 0 && n <= first / 2)
+      await poll(held).toSatisfy((n: number) => n > 0 && n <= first / 2)
       await mkdir(join(ROOT, 'docs', 'images'), { recursive: true })
       await page.screenshot({ path: join(ROOT, 'docs', 'images', 'console-shutdown.png'), fullPage: true })
     }
 
-    await expect
-      .poll(() => outcome.textContent(), { timeout: 15_000 })
-      .toMatch(/^Stopped — graceful in \d+\.\d{3} s; no exchange aborted$/)
+    await poll(() => outcome.textContent(), 15_000).toMatch(
+      /^Stopped — graceful in \d+\.\d{3} s; no exchange aborted$/,
+    )
     const items = page.locator('#timeline-log li')
     const texts = await items.allTextContents()
     const kinds = await Promise.all(texts.map((_, i) => items.nth(i).getAttribute('data-kind')))
@@ -205,7 +206,7 @@ describe('console on the orders example', () => {
         .sort(),
     ).toEqual([...ORDER_ROUTES].sort())
     expect(await page.locator('#timeline-chart svg polygon').count()).toBeGreaterThan(0)
-    await expect.poll(() => page.locator('#connection').textContent()).toMatch(/The context has stopped/)
+    await poll(() => page.locator('#connection').textContent()).toMatch(/The context has stopped/)
     expect(await app!.exited).toEqual({ code: 0, signal: null })
     expect(await statusCell(page, 'orders').textContent()).toBe('stopped')
 
@@ -259,15 +260,15 @@ describe('console with hostile route ids and statuses', () => {
     const b = ready(t)
     const { page, problems } = await openPage(b, `http://127.0.0.1:${mgmt.address.port}/`)
     try {
-      await expect.poll(() => page.locator('#routes tbody th').allTextContents()).toEqual(ids)
+      await poll(() => page.locator('#routes tbody th').allTextContents()).toEqual(ids)
       expect(await page.locator('#routes img, #routes script, #inflight-route img').count()).toBe(0)
       expect(await page.locator('#inflight-route option').allTextContents()).toEqual(['All routes', ...ids])
       expect(await page.evaluate('window.__pwned')).toBeUndefined()
 
       await routeAction(page, 'Suspend', ids[0]!, TOKEN)
-      await expect.poll(() => statusCell(page, ids[0]!).textContent()).toBe('suspended')
+      await poll(() => statusCell(page, ids[0]!).textContent()).toBe('suspended')
       await routeAction(page, 'Suspend', ids[2]!)
-      await expect.poll(() => statusCell(page, ids[2]!).textContent()).toBe('suspended')
+      await poll(() => statusCell(page, ids[2]!).textContent()).toBe('suspended')
       expect(ctx.routes().map((r) => r.status)).toEqual([
         'suspended',
         'started',
@@ -286,7 +287,7 @@ describe('console with hostile route ids and statuses', () => {
     const b = ready(t)
     const { page, problems } = await openPage(b, `http://127.0.0.1:${mgmt.address.port}/`)
     try {
-      await expect.poll(() => statusCell(page, '__proto__').textContent()).toBe('starting')
+      await poll(() => statusCell(page, '__proto__').textContent()).toBe('starting')
       expect(await statusCell(page, 'constructor').textContent()).toBe('constructor')
       for (const id of ['__proto__', 'constructor'])
         for (const action of ['Start', 'Suspend', 'Resume', 'Stop'])
@@ -328,17 +329,17 @@ describe('console on a forced stop', () => {
     for (let i = 0; i < 3; i++) await ctx.producer().send('seda:slow', i)
     const { page, problems } = await openPage(b, `http://127.0.0.1:${mgmt.address.port}/`)
     try {
-      await expect
-        .poll(() => page.locator('#inflight-summary').textContent())
-        .toBe('3 in flight; the 3 oldest first.')
+      await poll(() => page.locator('#inflight-summary').textContent()).toBe(
+        '3 in flight; the 3 oldest first.',
+      )
       await page.getByRole('button', { name: 'Force stop…' }).click()
       const dialog = page.getByRole('dialog')
       await dialog.getByLabel('Admin token').fill(TOKEN)
       await dialog.getByRole('button', { name: 'Confirm' }).click()
       const outcome = page.locator('#timeline-outcome')
-      await expect
-        .poll(() => outcome.textContent())
-        .toMatch(/^Stopped — forced in \d+\.\d{3} s; 3 exchanges aborted \(slow 3\)$/)
+      await poll(() => outcome.textContent()).toMatch(
+        /^Stopped — forced in \d+\.\d{3} s; 3 exchanges aborted \(slow 3\)$/,
+      )
       expect(await outcome.getAttribute('class')).toBe('outcome forced')
       expect(await page.locator('#timeline-log li').allTextContents()).toEqual([
         expect.stringMatching(/^\+0\.000 s NOTICE: intake stops, \d+ s until NOW$/),

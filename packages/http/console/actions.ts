@@ -25,7 +25,7 @@ export const tokenStore = {
 export interface ActionResult {
   readonly ok: boolean
   readonly status: number
-  /** `detail` of a problem answer, else a short summary. */
+  /** `detail` of a problem answer, the start of any other failed answer, empty for a success. */
   readonly message: string
   readonly body: unknown
 }
@@ -62,7 +62,7 @@ export async function postAction(path: string, body: unknown, token: string): Pr
     // not JSON: keep the text
   }
   const detail = (parsed as { detail?: unknown } | undefined)?.detail
-  const message = typeof detail === 'string' ? detail : res.ok ? 'done' : text.slice(0, 200)
+  const message = typeof detail === 'string' ? detail : res.ok ? '' : text.slice(0, 200)
   return { ok: res.ok, status: res.status, message, body: parsed }
 }
 

@@ -124,9 +124,10 @@ async function routeAction(routeId: string, action: RouteAction): Promise<void> 
   if (answer === undefined) return
   show(`${label}: sent…`, true)
   const res = await postAction(path, {}, answer.token)
-  report(label, res)
   const route = (res.body as { route?: { status?: unknown } } | undefined)?.route
-  if (res.ok && typeof route?.status === 'string') routes.patchStatus(routeId, route.status)
+  const status = res.ok && typeof route?.status === 'string' ? route.status : undefined
+  report(label, res, status === undefined ? undefined : `the route is ${status}`)
+  if (status !== undefined) routes.patchStatus(routeId, status)
 }
 
 async function stopContext(force: boolean): Promise<void> {
@@ -141,13 +142,14 @@ async function stopContext(force: boolean): Promise<void> {
   if (answer === undefined) return
   show(`${label}: sent…`, true)
   const body = force ? { force: true } : answer.timeoutMs === undefined ? {} : { timeoutMs: answer.timeoutMs }
-  report(label, await postAction('shutdown', body, answer.token))
+  report(label, await postAction('shutdown', body, answer.token), 'watch the shutdown timeline')
 }
 
-function report(label: string, res: ActionResult): void {
+function report(label: string, res: ActionResult, success?: string): void {
   if (res.status === 401) tokenStore.set('')
   const status = res.status === 0 ? '' : ` (HTTP ${res.status})`
-  show(`${label}: ${res.ok ? 'accepted' : 'refused'}${status}: ${res.message}`, res.ok)
+  const message = res.ok ? (success ?? res.message) : res.message
+  show(`${label}: ${res.ok ? 'accepted' : 'refused'}${status}${message === '' ? '' : `: ${message}`}`, res.ok)
 }
 
 function show(text: string, ok: boolean): void {
