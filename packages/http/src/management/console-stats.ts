@@ -77,7 +77,8 @@ export class RouteWindow {
       this.#samples.shift()
     let rate: number | null = null
     if (last !== undefined) {
-      rate = (sample.finished - last.finished) / ((sample.at - last.at) / 1000)
+      // Three decimals are plenty for a display and keep the snapshots small.
+      rate = Math.round(((sample.finished - last.finished) * 1e6) / (sample.at - last.at)) / 1000
       this.#history.push(rate)
       if (this.#history.length > this.#historyLength) this.#history.shift()
     }
