@@ -49,6 +49,8 @@ function isStale(example: string): boolean {
   const sources = [
     join(ROOT, 'examples', example, 'src'),
     ...['core', 'amqp', 'http', 'postgres'].map((p) => join(ROOT, 'packages', p, 'src')),
+    // The management console's browser code, built into @dromedary/http's dist.
+    join(ROOT, 'packages', 'http', 'console'),
   ]
   return sources.some((dir) => newestMtime(dir) > built)
 }

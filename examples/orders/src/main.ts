@@ -15,19 +15,23 @@ const { ctx, startManagement } = createOrdersApp({
 })
 
 const management = await startManagement()
-ctx.onShutdownNow(() => management.close())
+const managementUrl = `http://${env.MANAGEMENT_HOST ?? '127.0.0.1'}:${env.MANAGEMENT_PORT ?? 9464}`
 ctx.events$.subscribe((e) => {
   if (e.type === 'context-started')
     ctx.logger.info(
       {},
-      `Orders app ready: POST http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? 8080}/orders, metrics http://${env.MANAGEMENT_HOST ?? '127.0.0.1'}:${env.MANAGEMENT_PORT ?? 9464}/metrics (${env.AMQP_URL === undefined ? 'in-memory queue' : 'RabbitMQ queue'})`,
+      `Orders app ready: POST http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? 8080}/orders, console ${managementUrl}/, metrics ${managementUrl}/metrics (${env.AMQP_URL === undefined ? 'in-memory queue' : 'RabbitMQ queue'})`,
     )
 })
+let report
 try {
-  await ctx.run()
+  // exit: false, to close the management server after the context stopped: its console shows the outcome.
+  report = await ctx.run({ exit: false })
 } catch (err) {
   // e.g. the port is taken or RabbitMQ is unreachable: say so in one line instead of a stack trace.
   ctx.logger.error({ err }, `Orders app failed to start: ${err instanceof Error ? err.message : String(err)}`)
   await management.close()
   process.exit(1)
 }
+await management.close()
+process.exit(report.graceful ? 0 : 1)

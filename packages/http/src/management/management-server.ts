@@ -1,6 +1,7 @@
 import { CoreErrorCodes, isDromedaryError, type IntegrationContext, type Logger } from '@dromedary/core'
 import { HttpServer, type HttpAddress, type ReplyHandle, type RequestTarget } from '../http-server.js'
 import { createTokenCheck, type AuthVerdict } from './auth.js'
+import { mountConsole } from './console-routes.js'
 import { managementRoutes, ProblemError, type ManagementRoute } from './management-routes.js'
 import { MetricsRenderer } from './node-metrics.js'
 
@@ -17,6 +18,11 @@ export interface ManagementServerOptions {
   token?: string | undefined
   /** Add Node's default process metrics (collected into a private registry) to `GET /metrics`. @default true */
   defaultMetrics?: boolean
+  /**
+   * Serve the console: the page at `GET /` and its live feed at `GET /events` (Server-Sent Events). Its controls
+   * use the token-protected endpoints. @default true
+   */
+  console?: boolean
 }
 
 /** A running management server. */
@@ -32,7 +38,7 @@ const BODY_LIMIT = 64 * 1024
 
 /**
  * Starts the management server of SPEC §6 on its own port: `GET /metrics`, `/health/live`, `/health/ready`,
- * `/routes`, `/inflight`, `/shutdown-strategy`, and with the bearer token `POST /shutdown`,
+ * `/routes`, `/inflight`, `/shutdown-strategy`, the console (`GET /`, `GET /events`), and with the bearer token `POST /shutdown`,
  * `PATCH /shutdown-strategy`, `POST /routes/:id/(start|stop|suspend|resume)`. It outlives the context's
  * shutdown (so a shutdown can be watched); close it yourself.
  * @example
@@ -53,18 +59,23 @@ export async function createManagementServer(
   const auth = createTokenCheck(options.token)
   for (const route of managementRoutes(ctx, metrics))
     server.route(route.method, route.path, new ActionTarget(server, route, auth, ctx.logger))
+  const mounted = options.console === false ? undefined : mountConsole(server, ctx)
   let address: HttpAddress
   try {
     address = await server.listen()
   } catch (err) {
+    await mounted?.close()
     metrics.close()
     throw err
   }
   let closing: Promise<void> | undefined
+  // Event streams do not end by themselves while the context runs: they end first, so they never hold the close.
   const close = () =>
-    (closing ??= server.close({ forced: false }).finally(() => {
-      metrics.close()
-    }))
+    (closing ??= (mounted?.close() ?? Promise.resolve())
+      .then(() => server.close({ forced: false }))
+      .finally(() => {
+        metrics.close()
+      }))
   return { address, close, [Symbol.asyncDispose]: close }
 }
 
