@@ -4,8 +4,14 @@
  * and started again after the server listens — and answers everything else as `application/problem+json`.
  */
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
-import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http'
-import type { Logger } from '@dromedary/core'
+import {
+  validateHeaderName,
+  validateHeaderValue,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
+import type { HeaderFilter, Logger, StopOptions } from '@dromedary/core'
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -13,7 +19,11 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import { errors, messageOf } from './errors.js'
-import { HttpRouter, type HttpMethod } from './http-router.js'
+import { parseForm } from './form-body.js'
+import { HTTP_DEFAULTS } from './http-options.js'
+import { HttpRouter, type HttpMethod, type RouteMatch } from './http-router.js'
+import { inboundHeaders } from './inbound-headers.js'
+import { answerRaw, clientErrorAnswer, pathOf, PROBLEM_JSON, problemBody, TOO_SLOW } from './problem.js'
 import { SocketTracker } from './socket-tracker.js'
 
 /** Options of one server. */
@@ -24,6 +34,14 @@ export interface HttpServerOptions {
   readonly bodyLimit: number
   /** `Retry-After` of 503 answers, in seconds. */
   readonly retryAfterSeconds: number
+  /** The whole request must arrive within this many ms, else 408. @default 30000 */
+  readonly requestTimeoutMs?: number | undefined
+  /** The request headers must arrive within this many ms, else 408. @default 10000 */
+  readonly headersTimeoutMs?: number | undefined
+  /** Idle keep-alive connections are closed after this many ms. @default 5000 */
+  readonly keepAliveTimeoutMs?: number | undefined
+  /** Its `inbound` is asked about every request header outside the reserved namespaces (which never enter). @default all enter */
+  readonly headerFilter?: HeaderFilter | undefined
   readonly logger: Logger
 }
 
@@ -37,21 +55,34 @@ declare const replyBrand: unique symbol
 /** An opaque handle on one pending reply; only the `HttpServer` that issued it can answer it. */
 export type ReplyHandle = { readonly [replyBrand]: true }
 
+declare const arrivalBrand: unique symbol
+/** An opaque handle on a request whose headers arrived and whose body is still arriving. */
+export type Arrival = { readonly [arrivalBrand]: true }
+
 /** What a route registers: `handle` is called once per matched request and must answer through the server. */
 export interface RequestTarget {
   /**
-   * The request mapped per SPEC §6: `headers` holds the lower-cased request headers plus `http.method`,
-   * `http.path`, `http.query` and `http.params`; `body` is parsed per content type.
+   * The request mapped per SPEC §6: `headers` holds the lower-cased request headers (none in the reserved
+   * namespaces) plus `http.method`, `http.path`, `http.query` and `http.params`; `body` is parsed per content type.
    */
   handle(headers: Record<string, unknown>, body: unknown, reply: ReplyHandle): void
-  /** Counts a request of this route that was answered before `handle` (400 bad body, 413 too large, …). */
+  /**
+   * Counts a request of this route the server answered itself: before `handle` (400 bad body, 408 too slow,
+   * 413 too large, …) or at close (503, the server is going away).
+   */
   rejected?(status: number): void
+  /**
+   * A request with a body has arrived: its headers are in, its body is still to come. True admits it: from now on
+   * it is in flight (the route's drain waits for it) until it reaches `handle`, or `settled` says it never will.
+   */
+  admit?(arrival: Arrival): boolean
+  /** The answer of an admitted request closed (answered, or its connection is gone). Called once per admission. */
+  settled?(arrival: Arrival): void
 }
 
 /** Response headers a route may add. */
 export type ResponseHeaders = Readonly<Record<string, string | number | string[]>>
 
-const PROBLEM_JSON = 'application/problem+json'
 const JSON_TYPE = 'application/json; charset=utf-8'
 /** While draining, idle keep-alive sockets are closed once idle this long (see SocketTracker). */
 const IDLE_GRACE_MS = 500
@@ -67,6 +98,14 @@ const CLOSE_TIMEOUT_MS = 2000
 const ACCEPT_QUIET_MS = 100
 /** A forced close gives written 503 answers this long to flush before destroying the sockets. */
 const FORCED_FLUSH_MS = 250
+/** How often Node looks for requests over their timeouts, at most (its default is every 30 s). */
+const MAX_TIMEOUT_CHECK_MS = 1000
+
+const SHUTTING_DOWN = 'The server is shutting down; retry on another instance'
+
+/** The route found for a request when its headers arrived, kept on the request for the handler. */
+const kMatch = Symbol('dromedary.http.match')
+type RoutedRequest = IncomingMessage & { [kMatch]?: RouteMatch<RequestTarget> | undefined }
 
 type Phase = 'idle' | 'listening' | 'closed'
 
@@ -77,25 +116,51 @@ export class HttpServer {
   readonly #router = new HttpRouter<RequestTarget>()
   readonly #tracker: SocketTracker
   readonly #retryAfter: string
+  readonly #headerFilter: HeaderFilter | undefined
   #phase: Phase = 'idle'
   #listening: Promise<HttpAddress> | undefined
   #closing: Promise<void> | undefined
   #address: HttpAddress | undefined
+  /** Set once a close must end hard (its signal aborted): every wait of the close gives up at once. */
+  #hard = false
+  #goneHard: () => void = () => undefined
+  readonly #whenHard = new Promise<void>((resolve) => (this.#goneHard = resolve))
+  readonly #signals: AbortSignal[] = []
 
   constructor(options: HttpServerOptions) {
     this.#options = options
     this.#retryAfter = String(options.retryAfterSeconds)
+    this.#headerFilter = options.headerFilter
+    const requestTimeout = options.requestTimeoutMs ?? HTTP_DEFAULTS.requestTimeoutMs
+    const headersTimeout = Math.min(
+      options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs,
+      requestTimeout,
+    )
     const fastify = Fastify({
       logger: false,
       bodyLimit: options.bodyLimit,
       exposeHeadRoutes: false,
       forceCloseConnections: false,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? HTTP_DEFAULTS.keepAliveTimeoutMs,
+      http: {
+        headersTimeout,
+        // Node looks for expired requests this often; a quarter of the shorter timeout keeps a 408 within 25 %
+        // of its deadline, without walking the connections more than once a second.
+        connectionsCheckingInterval: Math.max(
+          10,
+          Math.min(MAX_TIMEOUT_CHECK_MS, Math.floor(headersTimeout / 4)),
+        ),
+      },
       routerOptions: { maxParamLength: 8192 },
       frameworkErrors: (err, request, reply) => this.#onError(err, request, reply),
       clientErrorHandler: (err, socket) => this.#onClientError(err, socket),
     })
     this.#fastify = fastify
     this.#tracker = new SocketTracker(fastify.server, { idleGraceMs: IDLE_GRACE_MS, lingerMs: LINGER_MS })
+    // Before the tracker's and fastify's listeners: the route is found (and a request with a body admitted) the
+    // moment its headers are in, not when its body has arrived.
+    fastify.server.prependListener('request', this.#onArrival)
     addBodyParsers(fastify)
     fastify.setErrorHandler((err: FastifyError, request, reply) => this.#onError(err, request, reply))
     fastify.setNotFoundHandler((request, reply) => this.#onNoRoute(request, reply))
@@ -160,36 +225,77 @@ export class HttpServer {
   }
 
   /**
-   * Stops listening and closes every connection: gracefully, idle sockets get a clean FIN and busy ones close
-   * after their answer (bounded by a timeout); forced, written answers get a moment to flush, then every socket
-   * is destroyed. Idempotent.
+   * Stops listening and closes every connection. Gracefully: keeps answering 503 until clients stop connecting
+   * (bounded), then idle sockets get a clean FIN and busy ones close after their answer (bounded); a request still
+   * unanswered then (its body still arriving) gets 503. Forced: unanswered requests get 503 at once, written
+   * answers get a moment to flush, then every socket is destroyed. Once `signal` aborts, whatever clients do (a
+   * client that never reads, a request half sent), every socket is destroyed and the close resolves. Idempotent: a
+   * later call adds its signal to the close under way.
    */
-  close(options: { forced: boolean }): Promise<void> {
-    this.#closing ??= this.#close(options.forced)
+  close(options: StopOptions): Promise<void> {
+    const signal = options.signal
+    if (signal !== undefined && !this.#hard) {
+      if (signal.aborted) this.#endHard()
+      else {
+        signal.addEventListener('abort', this.#endHard, { once: true })
+        this.#signals.push(signal)
+      }
+    }
+    this.#closing ??= this.#close(options.forced).finally(() => {
+      for (const s of this.#signals.splice(0)) s.removeEventListener('abort', this.#endHard)
+    })
     return this.#closing
+  }
+
+  readonly #endHard = (): void => {
+    this.#hard = true
+    this.#goneHard()
+  }
+
+  /** Resolves with `p`'s value, or with `fallback` once the close must end hard. */
+  #unlessHard<T>(p: Promise<T>, fallback: T): Promise<T> {
+    return this.#hard ? Promise.resolve(fallback) : Promise.race([p, this.#whenHard.then(() => fallback)])
   }
 
   async #close(forced: boolean): Promise<void> {
     const wasListening = this.#listening !== undefined
-    if (wasListening) await this.#listening?.catch(() => undefined)
+    if (wasListening) await this.#unlessHard(this.#listening!.then(noop, noop), undefined)
     this.#phase = 'closed'
     const tracker = this.#tracker
     tracker.drain()
-    if (!forced && wasListening) await tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS)
+    if (!forced && wasListening)
+      await this.#unlessHard(tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS), undefined)
     // Stop accepting before closing connections: a client that connects from now on is refused (it knows nothing
     // was received and retries elsewhere) instead of being accepted and then reset by the close below. Only the
     // listening socket: http.Server#close would also destroy idle keep-alive sockets, racing their next request.
     if (wasListening && this.#fastify.server.listening) NetServer.prototype.close.call(this.#fastify.server)
-    if (forced) {
+    // No request is closed without an answer. One whose body is still arriving will never reach a route (they
+    // have all stopped): 503 now. One whose route is still at work (left running, or forced) gets until the
+    // close timeout, then 503, before its socket goes.
+    this.#refuseUnanswered(true)
+    if (forced || !(await this.#unlessHard(tracker.whenEmpty(CLOSE_TIMEOUT_MS), false))) {
+      this.#refuseUnanswered(false)
       tracker.endIdle()
-      await tracker.whenEmpty(FORCED_FLUSH_MS)
-    } else if (!(await tracker.whenEmpty(CLOSE_TIMEOUT_MS))) {
-      tracker.endIdle()
-      await tracker.whenEmpty(FORCED_FLUSH_MS)
+      await this.#unlessHard(tracker.whenEmpty(FORCED_FLUSH_MS), false)
     }
+    if (this.#hard) this.#refuseUnanswered(false) // best effort: the socket may not take it
     tracker.destroyAll()
-    // Runs fastify's onClose hooks; its own server.close() finds the server already stopped.
-    await this.#fastify.close()
+    // Runs fastify's onClose hooks; its own server.close() resolves once the destroyed sockets are gone.
+    await this.#unlessHard(this.#fastify.close(), undefined)
+  }
+
+  /**
+   * Answers 503 (`Retry-After`, `Connection: close`) on every connection whose only request is unanswered (with
+   * `arrivingOnly`, whose body is still arriving).
+   */
+  #refuseUnanswered(arrivingOnly: boolean): void {
+    for (const res of this.#tracker.unanswered(arrivingOnly)) this.#refuseRaw(res)
+  }
+
+  #refuseRaw(res: ServerResponse): boolean {
+    if (!answerRaw(res, 503, SHUTTING_DOWN, { 'retry-after': this.#retryAfter })) return false
+    ;(res.req as RoutedRequest)[kMatch]?.value.rejected?.(503)
+    return true
   }
 
   // --- answering -----------------------------------------------------------------------------
@@ -247,16 +353,7 @@ export class HttpServer {
   ): number {
     const reply = handle as unknown as FastifyReply
     if (reply.sent || SocketTracker.isClosing(reply.request.raw.socket)) return 0
-    const url = reply.request.url
-    const q = url.indexOf('?')
-    const body = {
-      type: 'about:blank',
-      title: STATUS_CODES[status] ?? 'Error',
-      status,
-      detail,
-      instance: q === -1 ? url : url.slice(0, q),
-      ...extra,
-    }
+    const body = problemBody(status, detail, pathOf(reply.request.url), extra)
     // Headers set for the original answer (a failed send) must not leak into the problem.
     for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
     if (headers !== undefined) reply.headers(headers)
@@ -276,39 +373,50 @@ export class HttpServer {
     )
   }
 
+  /** The arrival a reply belongs to (a request admitted by `RequestTarget.admit` while its body arrived). */
+  arrivalOf(handle: ReplyHandle): Arrival {
+    return (handle as unknown as FastifyReply).raw as unknown as Arrival
+  }
+
+  /** Answers an admitted request whose body is still arriving with 503 (shutting down). Returns false if it could not. */
+  refuseArrival(arrival: Arrival): boolean {
+    return answerRaw(arrival as unknown as ServerResponse, 503, SHUTTING_DOWN, {
+      'retry-after': this.#retryAfter,
+    })
+  }
+
   // --- fastify callbacks -----------------------------------------------------------------------
+
+  /** Node's `request` event, before fastify: finds the route, and offers a request with a body to it. */
+  readonly #onArrival = (req: RoutedRequest, res: ServerResponse): void => {
+    const match = this.#router.find(req.method ?? '', pathOf(req.url ?? '/'))
+    req[kMatch] = match
+    if (match === undefined) return
+    const target = match.value
+    if (target.admit !== undefined && hasBody(req.headers) && target.admit(res as unknown as Arrival))
+      res.once('close', settle)
+  }
 
   /** The catch-all handler: the per-request hot path. */
   readonly #dispatch = (request: FastifyRequest, reply: FastifyReply): void => {
-    // A request that arrived on a socket we are closing is never processed: its answer could not be written.
-    if (SocketTracker.isClosing(request.raw.socket)) return
-    const url = request.url
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
-    const match = this.#router.find(request.method, path)
+    const raw = request.raw as RoutedRequest
+    // A request that arrived on a socket we are closing is never processed: its answer could not be written. Nor
+    // is one already answered while its body arrived (408, or 503 at close).
+    if (SocketTracker.isClosing(raw.socket) || reply.raw.headersSent) return
+    const match = raw[kMatch]
     if (match === undefined) return this.#onNoRoute(request, reply)
-    // Object.assign, not `{ ...request.headers, 'http.method': … }`: adding properties to an object made by a
-    // spread of a non-empty object costs V8 (11.x, Node 20) a new map each time, ~5 µs per request (issue 8).
-    // A spread only for an own `__proto__` header (Node 20 drops it), which Object.assign would make the
-    // copy's prototype.
-    const raw = request.headers
-    const headers: Record<string, unknown> = Object.hasOwn(raw, '__proto__')
-      ? { ...raw }
-      : Object.assign({}, raw)
+    // Request headers first, so a client cannot set the `http.*` headers the route reads (`http.status`).
+    const headers = inboundHeaders(request.headers, this.#headerFilter)
     headers['http.method'] = request.method
-    headers['http.path'] = path
+    headers['http.path'] = pathOf(request.url)
     headers['http.query'] = request.query
     headers['http.params'] = match.params
-    // `http.status` steers the answer; a client must not be able to set it with a request header.
-    if (raw['http.status'] !== undefined) delete headers['http.status']
     match.value.handle(headers, request.body, reply as unknown as ReplyHandle)
   }
 
   #onNoRoute(request: FastifyRequest, reply: FastifyReply): void {
     if (SocketTracker.isClosing(request.raw.socket)) return
-    const url = request.url
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
+    const path = pathOf(request.url)
     const allowed = this.#router.allowed(path)
     const handle = reply as unknown as ReplyHandle
     if (allowed.length === 0) this.problem(handle, 404, `No route for ${request.method} ${path}`)
@@ -331,10 +439,8 @@ export class HttpServer {
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       detail = `The request body exceeds the limit of ${this.#options.bodyLimit} bytes`
     } else detail = err.message
-    const url = request.url
-    const q = url.indexOf('?')
-    this.#router.find(request.method, q === -1 ? url : url.slice(0, q))?.value.rejected?.(status)
-    this.problem(reply as unknown as ReplyHandle, status, detail)
+    if (this.problem(reply as unknown as ReplyHandle, status, detail) !== 0)
+      (request.raw as RoutedRequest)[kMatch]?.value.rejected?.(status)
   }
 
   /**
@@ -342,41 +448,26 @@ export class HttpServer {
    * like every other error, as a problem with `Connection: close` (unless an answer is under way on the
    * connection), then closed with a lingering close, so a client still sending its body reads the answer instead
    * of a reset. The parser stays failed, so every later chunk of the connection lands here again: only the first
-   * call acts.
+   * call acts. A request whose body is still arriving when its time is up (`requestTimeoutMs`) has a response
+   * object already, not yet handed to a route: it is answered 408 through it.
    */
   #onClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed || SocketTracker.isClosing(socket)) return
-    if (!SocketTracker.busy(socket)) {
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-      const title = STATUS_CODES[status] ?? 'Error'
-      const body = JSON.stringify({ type: 'about:blank', title, status, detail: CLIENT_ERROR_DETAIL[status] })
-      // The method is known when the packet that failed starts with the request line (not when a long request
-      // arrived in several packets). A HEAD answer has no body; nor has one to a request of unknown method, as it
-      // may be a HEAD.
-      const raw = err.rawPacket
-      const method = Buffer.isBuffer(raw) ? /^([A-Z]+) /.exec(raw.toString('latin1', 0, 16))?.[1] : undefined
-      socket.write(
-        method === undefined
-          ? `HTTP/1.1 ${status} ${title}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`
-          : `HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${method === 'HEAD' ? '' : body}`,
-      )
-    }
+    if (SocketTracker.busy(socket)) {
+      const res = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? SocketTracker.soleResponse(socket) : undefined
+      if (res !== undefined && answerRaw(res, 408, TOO_SLOW))
+        (res.req as RoutedRequest)[kMatch]?.value.rejected?.(408)
+    } else socket.write(clientErrorAnswer(err))
     SocketTracker.closeAfterAnswers(socket)
   }
 }
 
-/** The `detail` of the answers to requests Node's parser rejected, by status. */
-const CLIENT_ERROR_DETAIL: Readonly<Record<number, string>> = {
-  400: 'The request is not valid HTTP',
-  408: 'The request was not received in time',
-  431: 'The request headers are too large',
-}
-
 /** JSON (also `+json` types), text, urlencoded forms as objects, and anything else as a Buffer. */
 function addBodyParsers(fastify: FastifyInstance): void {
+  // Every `application/…+json` type, with or without parameters (`application/vnd.api+json; charset=utf-8`);
+  // fastify matches a regular expression against the whole header value. `application/json` itself is fastify's.
   fastify.addContentTypeParser(
-    /^application\/[\w.+-]+\+json$/,
+    JSON_MEDIA_TYPE,
     { parseAs: 'string' },
     fastify.getDefaultJsonParser('error', 'error'),
   )
@@ -389,14 +480,21 @@ function addBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 }
 
-function parseForm(body: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [k, v] of new URLSearchParams(body)) {
-    const prev = out[k]
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
-  }
-  return out
+/** `application/json` and every `application/…+json` type, parameters allowed (fastify lower-cases the type). */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w!#$%&'*+.^`|~-]+\+)?json\s*(?:;|$)/
+
+/** True when a request announces a body (fastify reads one only then). */
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
+
+/** `close` of an admitted request's response: tells its route the admission is over. */
+function settle(this: ServerResponse): void {
+  ;(this.req as RoutedRequest)[kMatch]?.value.settled?.(this as unknown as Arrival)
+}
+
+function noop(): void {}
 
 function isStream(body: unknown): boolean {
   return typeof (body as { pipe?: unknown }).pipe === 'function'
