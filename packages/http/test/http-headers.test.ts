@@ -1,15 +1,17 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage } from 'node:http'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { isReservedHeader, UNSAFE_FORWARD_HEADERS, type IntegrationContext } from '@dromedary/core'
+import type { HttpComponentOptions } from '@dromedary/http'
 import {
-  createContext,
-  isReservedHeader,
-  UNSAFE_FORWARD_HEADERS,
-  type IntegrationContext,
-} from '@dromedary/core'
-import { httpComponent, type HttpComponentOptions } from '@dromedary/http'
-import { rawConnection, send, startHttp, type Running } from './support.js'
+  rawConnection,
+  send,
+  startBackend,
+  startHttp,
+  startOutbound,
+  type Backend,
+  type Running,
+} from './support.js'
 
 let running: Running | undefined
 afterEach(async () => {
@@ -91,31 +93,28 @@ describe('inbound request headers', () => {
 })
 
 describe('outbound request headers', () => {
-  let backend: Server
+  let backend: Backend
   let base: string
   let seen: IncomingMessage['headers'][]
   let ctx: IntegrationContext
 
   beforeEach(async () => {
     seen = []
-    backend = createServer((req, res) => {
+    backend = await startBackend((req, res) => {
       seen.push(req.headers)
       req.resume()
       req.on('end', () => res.end('ok'))
     })
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`
+    base = backend.base
   })
 
   afterEach(async () => {
     await ctx.forceStop()
-    backend.closeAllConnections()
-    await new Promise((resolve) => backend.close(resolve))
+    await backend.close()
   })
 
   async function start(options: HttpComponentOptions = {}) {
-    ctx = createContext({ logger: false }).addComponent('http', httpComponent({ port: 0, ...options }))
-    await ctx.start()
+    ctx = await startOutbound(options)
   }
 
   const hostile = {
