@@ -1,7 +1,8 @@
 import type { Consumer, ConsumerHost, Exchange, StopOptions } from '@dromedary/core'
 import type { Increment, HttpMetrics } from './http-metrics.js'
 import type { HttpMethod } from './http-router.js'
-import type { Arrival, HttpServer, ReplyHandle, RequestTarget, ResponseHeaders } from './http-server.js'
+import type { HttpServer } from './http-server.js'
+import type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
 
 /**
  * `created` → `started` ⇄ `suspended`; `prepareShutdown` → `draining`; `stop` → `stopped` (→ `started` again).

@@ -4,13 +4,7 @@
  * and started again after the server listens — and answers everything else as `application/problem+json`.
  */
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
-import {
-  validateHeaderName,
-  validateHeaderValue,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HeaderFilter, Logger, StopOptions } from '@dromedary/core'
 import Fastify, {
   type FastifyError,
@@ -18,12 +12,15 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify'
+import { CloseDeadline } from './close-deadline.js'
 import { errors, messageOf } from './errors.js'
-import { parseForm } from './form-body.js'
 import { HTTP_DEFAULTS } from './http-options.js'
 import { HttpRouter, type HttpMethod, type RouteMatch } from './http-router.js'
 import { inboundHeaders } from './inbound-headers.js'
 import { answerRaw, clientErrorAnswer, pathOf, PROBLEM_JSON, problemBody, TOO_SLOW } from './problem.js'
+import { invalidHeader, isStream } from './reply-payload.js'
+import { hasBody, JSON_MEDIA_TYPE, parseForm } from './request-body.js'
+import type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
 import { SocketTracker } from './socket-tracker.js'
 
 /** Options of one server. */
@@ -51,37 +48,7 @@ export interface HttpAddress {
   readonly port: number
 }
 
-declare const replyBrand: unique symbol
-/** An opaque handle on one pending reply; only the `HttpServer` that issued it can answer it. */
-export type ReplyHandle = { readonly [replyBrand]: true }
-
-declare const arrivalBrand: unique symbol
-/** An opaque handle on a request whose headers arrived and whose body is still arriving. */
-export type Arrival = { readonly [arrivalBrand]: true }
-
-/** What a route registers: `handle` is called once per matched request and must answer through the server. */
-export interface RequestTarget {
-  /**
-   * The request mapped per SPEC §6: `headers` holds the lower-cased request headers (none in the reserved
-   * namespaces) plus `http.method`, `http.path`, `http.query` and `http.params`; `body` is parsed per content type.
-   */
-  handle(headers: Record<string, unknown>, body: unknown, reply: ReplyHandle): void
-  /**
-   * Counts a request of this route the server answered itself: before `handle` (400 bad body, 408 too slow,
-   * 413 too large, …) or at close (503, the server is going away).
-   */
-  rejected?(status: number): void
-  /**
-   * A request with a body has arrived: its headers are in, its body is still to come. True admits it: from now on
-   * it is in flight (the route's drain waits for it) until it reaches `handle`, or `settled` says it never will.
-   */
-  admit?(arrival: Arrival): boolean
-  /** The answer of an admitted request closed (answered, or its connection is gone). Called once per admission. */
-  settled?(arrival: Arrival): void
-}
-
-/** Response headers a route may add. */
-export type ResponseHeaders = Readonly<Record<string, string | number | string[]>>
+export type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 /** While draining, idle keep-alive sockets are closed once idle this long (see SocketTracker). */
@@ -121,11 +88,8 @@ export class HttpServer {
   #listening: Promise<HttpAddress> | undefined
   #closing: Promise<void> | undefined
   #address: HttpAddress | undefined
-  /** Set once a close must end hard (its signal aborted): every wait of the close gives up at once. */
-  #hard = false
-  #goneHard: () => void = () => undefined
-  readonly #whenHard = new Promise<void>((resolve) => (this.#goneHard = resolve))
-  readonly #signals: AbortSignal[] = []
+  /** Passed once a close must end hard (its signal aborted): every wait of the close gives up at once. */
+  readonly #deadline = new CloseDeadline()
 
   constructor(options: HttpServerOptions) {
     this.#options = options
@@ -233,38 +197,20 @@ export class HttpServer {
    * later call adds its signal to the close under way.
    */
   close(options: StopOptions): Promise<void> {
-    const signal = options.signal
-    if (signal !== undefined && !this.#hard) {
-      if (signal.aborted) this.#endHard()
-      else {
-        signal.addEventListener('abort', this.#endHard, { once: true })
-        this.#signals.push(signal)
-      }
-    }
-    this.#closing ??= this.#close(options.forced).finally(() => {
-      for (const s of this.#signals.splice(0)) s.removeEventListener('abort', this.#endHard)
-    })
+    this.#deadline.add(options.signal)
+    this.#closing ??= this.#close(options.forced).finally(() => this.#deadline.dispose())
     return this.#closing
   }
 
-  readonly #endHard = (): void => {
-    this.#hard = true
-    this.#goneHard()
-  }
-
-  /** Resolves with `p`'s value, or with `fallback` once the close must end hard. */
-  #unlessHard<T>(p: Promise<T>, fallback: T): Promise<T> {
-    return this.#hard ? Promise.resolve(fallback) : Promise.race([p, this.#whenHard.then(() => fallback)])
-  }
-
   async #close(forced: boolean): Promise<void> {
+    const deadline = this.#deadline
     const wasListening = this.#listening !== undefined
-    if (wasListening) await this.#unlessHard(this.#listening!.then(noop, noop), undefined)
+    if (wasListening) await deadline.race(this.#listening!.then(noop, noop), undefined)
     this.#phase = 'closed'
     const tracker = this.#tracker
     tracker.drain()
     if (!forced && wasListening)
-      await this.#unlessHard(tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS), undefined)
+      await deadline.race(tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS), undefined)
     // Stop accepting before closing connections: a client that connects from now on is refused (it knows nothing
     // was received and retries elsewhere) instead of being accepted and then reset by the close below. Only the
     // listening socket: http.Server#close would also destroy idle keep-alive sockets, racing their next request.
@@ -273,15 +219,17 @@ export class HttpServer {
     // have all stopped): 503 now. One whose route is still at work (left running, or forced) gets until the
     // close timeout, then 503, before its socket goes.
     this.#refuseUnanswered(true)
-    if (forced || !(await this.#unlessHard(tracker.whenEmpty(CLOSE_TIMEOUT_MS), false))) {
+    if (forced || !(await deadline.race(tracker.whenEmpty(CLOSE_TIMEOUT_MS), false))) {
       this.#refuseUnanswered(false)
       tracker.endIdle()
-      await this.#unlessHard(tracker.whenEmpty(FORCED_FLUSH_MS), false)
+      await deadline.race(tracker.whenEmpty(FORCED_FLUSH_MS), false)
     }
-    if (this.#hard) this.#refuseUnanswered(false) // best effort: the socket may not take it
+    if (deadline.passed) this.#refuseUnanswered(false) // best effort: the socket may not take it
     tracker.destroyAll()
     // Runs fastify's onClose hooks; its own server.close() resolves once the destroyed sockets are gone.
-    await this.#unlessHard(this.#fastify.close(), undefined)
+    const closed = this.#fastify.close()
+    closed.catch(noop) // awaited below, unless the deadline passed first
+    await deadline.race(closed, undefined)
   }
 
   /**
@@ -289,13 +237,9 @@ export class HttpServer {
    * `arrivingOnly`, whose body is still arriving).
    */
   #refuseUnanswered(arrivingOnly: boolean): void {
-    for (const res of this.#tracker.unanswered(arrivingOnly)) this.#refuseRaw(res)
-  }
-
-  #refuseRaw(res: ServerResponse): boolean {
-    if (!answerRaw(res, 503, SHUTTING_DOWN, { 'retry-after': this.#retryAfter })) return false
-    ;(res.req as RoutedRequest)[kMatch]?.value.rejected?.(503)
-    return true
+    for (const res of this.#tracker.unanswered(arrivingOnly))
+      if (this.refuseArrival(res as unknown as Arrival))
+        (res.req as RoutedRequest)[kMatch]?.value.rejected?.(503)
   }
 
   // --- answering -----------------------------------------------------------------------------
@@ -480,35 +424,9 @@ function addBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 }
 
-/** `application/json` and every `application/…+json` type, parameters allowed (fastify lower-cases the type). */
-const JSON_MEDIA_TYPE = /^application\/(?:[\w!#$%&'*+.^`|~-]+\+)?json\s*(?:;|$)/
-
-/** True when a request announces a body (fastify reads one only then). */
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length']
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
-}
-
 /** `close` of an admitted request's response: tells its route the admission is over. */
 function settle(this: ServerResponse): void {
   ;(this.req as RoutedRequest)[kMatch]?.value.settled?.(this as unknown as Arrival)
 }
 
 function noop(): void {}
-
-function isStream(body: unknown): boolean {
-  return typeof (body as { pipe?: unknown }).pipe === 'function'
-}
-
-function invalidHeader(headers: ResponseHeaders): string | undefined {
-  for (const [name, value] of Object.entries(headers)) {
-    try {
-      validateHeaderName(name)
-      if (Array.isArray(value)) for (const v of value) validateHeaderValue(name, v)
-      else validateHeaderValue(name, String(value))
-    } catch {
-      return name
-    }
-  }
-  return undefined
-}

@@ -1,5 +1,5 @@
 import { MAX_DURATION_MS, validateDuration } from '@dromedary/core'
-import { isFormBody } from '../form-body.js'
+import { isFormBody } from '../request-body.js'
 import { ProblemError } from './problem-error.js'
 
 /** What a field of a management body (or query) holds. */

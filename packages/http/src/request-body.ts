@@ -1,3 +1,14 @@
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** `application/json` and every `application/…+json` type, parameters allowed (fastify lower-cases the type). */
+export const JSON_MEDIA_TYPE = /^application\/(?:[\w!#$%&'*+.^`|~-]+\+)?json\s*(?:;|$)/
+
+/** True when a request announces a body (fastify reads one only then). */
+export function hasBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
 /** Bodies parsed from `application/x-www-form-urlencoded`, so a reader can tell them from JSON objects. */
 const forms = new WeakSet<object>()
 
