@@ -113,7 +113,8 @@ async function trial({ t, slowPerKind, problems }) {
         else problems.push(`trial ${t}: a ${r.kind} client got ${JSON.stringify(r.received.slice(0, 40))}`)
       }
       if (r.closedMs !== undefined && r.closedMs <= spec.limitMs + SLACK_MS) closedInTime++
-      else problems.push(`trial ${t}: a ${r.kind} client was still open after ${r.closedMs ?? 'the give-up'} ms`)
+      else
+        problems.push(`trial ${t}: a ${r.kind} client was still open after ${r.closedMs ?? 'the give-up'} ms`)
       maxClosedMs = Math.max(maxClosedMs, r.closedMs ?? Number.POSITIVE_INFINITY)
     }
     for (const g of [...before.results, ...good.results])
