@@ -17,7 +17,14 @@ import { errors, messageOf } from './errors.js'
 import { HTTP_DEFAULTS } from './http-options.js'
 import { HttpRouter, type HttpMethod, type RouteMatch } from './http-router.js'
 import { inboundHeaders } from './inbound-headers.js'
-import { answerRaw, clientErrorAnswer, pathOf, PROBLEM_JSON, problemBody, TOO_SLOW } from './problem.js'
+import {
+  answerRaw,
+  clientErrorAnswer,
+  clientErrorProblem,
+  pathOf,
+  PROBLEM_JSON,
+  problemBody,
+} from './problem.js'
 import { invalidHeader, isStream } from './reply-payload.js'
 import { hasBody, JSON_MEDIA_TYPE, parseForm } from './request-body.js'
 import type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
@@ -392,15 +399,20 @@ export class HttpServer {
    * like every other error, as a problem with `Connection: close` (unless an answer is under way on the
    * connection), then closed with a lingering close, so a client still sending its body reads the answer instead
    * of a reset. The parser stays failed, so every later chunk of the connection lands here again: only the first
-   * call acts. A request whose body is still arriving when its time is up (`requestTimeoutMs`) has a response
-   * object already, not yet handed to a route: it is answered 408 through it.
+   * call acts. A request whose body is still arriving when it fails — its time is up (`requestTimeoutMs`), its
+   * body is malformed, or its client ended the connection before the body was complete — has a response object
+   * already, not yet handed to a route: it is answered through that (408 or 400), so its route stops waiting.
    */
   #onClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed || SocketTracker.isClosing(socket)) return
     if (SocketTracker.busy(socket)) {
-      const res = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? SocketTracker.soleResponse(socket) : undefined
-      if (res !== undefined && answerRaw(res, 408, TOO_SLOW))
-        (res.req as RoutedRequest)[kMatch]?.value.rejected?.(408)
+      // The error is about the request under way only while its body is still being read; once that is complete
+      // it is about bytes after it (a pipelined request), and the answer under way must not be touched.
+      const res = SocketTracker.soleResponse(socket)
+      if (res !== undefined && !res.req.complete) {
+        const { status, detail } = clientErrorProblem(err)
+        if (answerRaw(res, status, detail)) (res.req as RoutedRequest)[kMatch]?.value.rejected?.(status)
+      }
     } else socket.write(clientErrorAnswer(err))
     SocketTracker.closeAfterAnswers(socket)
   }

@@ -50,30 +50,41 @@ export function answerRaw(
   return true
 }
 
-/** The `detail` of a 408: the request (headers, or headers and body) did not arrive in time. */
-export const TOO_SLOW = 'The request was not received in time'
-
 /** The `detail` of the answers to requests Node's parser rejected, by status. */
 const CLIENT_ERROR_DETAIL: Readonly<Record<number, string>> = {
   400: 'The request is not valid HTTP',
-  408: TOO_SLOW,
+  408: 'The request was not received in time',
   431: 'The request headers are too large',
 }
 
 /**
- * The raw bytes answering a request Node's parser rejected (no response object exists): 431 for headers over the
- * limit, 408 for a timeout, else 400, with `Connection: close`. The method is known when the packet that failed
- * starts with the request line (not when a long request arrived in several packets); a HEAD answer has no body,
- * nor has one to a request of unknown method, as it may be a HEAD.
+ * The status and detail answering a request Node's parser gave up on: 431 for headers over the limit, 408 for a
+ * timeout (`requestTimeoutMs`, `headersTimeoutMs`), 400 for anything else — a malformed request, or one whose
+ * connection ended before its body was complete.
  */
-export function clientErrorAnswer(err: { code?: string; rawPacket?: unknown }): string {
+export function clientErrorProblem(err: { code?: string }): { status: number; detail: string } {
   const status =
     err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const detail =
+    err.code === 'HPE_INVALID_EOF_STATE'
+      ? 'The request ended before its body was complete'
+      : CLIENT_ERROR_DETAIL[status]!
+  return { status, detail }
+}
+
+/**
+ * The raw bytes answering a request Node's parser rejected before it became a request (no response object
+ * exists), with `Connection: close`. The method is known when the packet that failed starts with the request
+ * line (not when a long request arrived in several packets); a HEAD answer has no body, nor has one to a
+ * request of unknown method, as it may be a HEAD.
+ */
+export function clientErrorAnswer(err: { code?: string; rawPacket?: unknown }): string {
+  const { status, detail } = clientErrorProblem(err)
   const title = STATUS_CODES[status] ?? 'Error'
   const raw = err.rawPacket
   const method = Buffer.isBuffer(raw) ? /^([A-Z]+) /.exec(raw.toString('latin1', 0, 16))?.[1] : undefined
   if (method === undefined)
     return `HTTP/1.1 ${status} ${title}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`
-  const body = JSON.stringify(problemBody(status, CLIENT_ERROR_DETAIL[status]!, undefined))
+  const body = JSON.stringify(problemBody(status, detail, undefined))
   return `HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${method === 'HEAD' ? '' : body}`
 }

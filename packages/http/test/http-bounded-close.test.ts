@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { createContext } from '@dromedary/core'
 import { rawConnection, startHttp, type Running } from './support.js'
@@ -95,6 +96,65 @@ describe('bounded close of the http component', () => {
     await Promise.all([first, second])
     expect(performance.now() - t0).toBeLessThan(500)
     await reader.closedByServer()
+  })
+})
+
+type Client = 'neverReads' | 'halfSent' | 'idleKeepAlive' | 'tricklesHeaders' | 'silent'
+
+/** Opens one client of `kind`; resolves with a function that resolves once the server closed its connection. */
+async function openClient(kind: Client, port: number, ctx: Running['ctx']): Promise<() => Promise<unknown>> {
+  if (kind === 'neverReads') return (await neverReads(port)).closedByServer
+  if (kind === 'halfSent') {
+    const conn = await rawConnection(port)
+    const before = ctx.routes().find((r) => r.id === 'up')?.pending ?? 0
+    conn.socket.write(
+      'POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nxx',
+    )
+    await vi.waitFor(() => expect(ctx.routes().find((r) => r.id === 'up')?.pending).toBe(before + 1))
+    return () => conn.closed
+  }
+  const conn = await rawConnection(port)
+  if (kind === 'idleKeepAlive') {
+    conn.socket.write('GET /up HTTP/1.1\r\nHost: x\r\n\r\n')
+    await conn.until((d) => d.includes('\r\n\r\n'))
+  } else if (kind === 'tricklesHeaders') conn.socket.write('GET /big HTTP/1.1\r\nX-A: 1\r\n')
+  return () => conn.closed
+}
+
+describe('bounded close of the http component, whatever the clients (property)', () => {
+  it('resolves promptly once its signal aborts and leaves no connection open', async () => {
+    const kinds = fc.constantFrom<Client>(
+      'neverReads',
+      'halfSent',
+      'idleKeepAlive',
+      'tricklesHeaders',
+      'silent',
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(kinds, { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 100 }),
+        async (clients, forced, abortAfterMs) => {
+          const { ctx, http, port } = await startServer()
+          try {
+            const closedByServer = []
+            for (const kind of clients) closedByServer.push(await openClient(kind, port, ctx))
+            const deadline = new AbortController()
+            const closing = Promise.resolve(http.close?.({ forced, signal: deadline.signal }))
+            await new Promise((resolve) => setTimeout(resolve, abortAfterMs))
+            deadline.abort()
+            const t0 = performance.now()
+            await closing
+            expect(performance.now() - t0).toBeLessThan(500)
+            await Promise.all(closedByServer.map((closed) => closed()))
+          } finally {
+            await ctx.forceStop()
+          }
+        },
+      ),
+      { numRuns: 12 },
+    )
   })
 })
 

@@ -68,6 +68,26 @@ describe('inbound timeouts', () => {
     expect(text).toContain('dromedary_http_requests_total{route="up",status="408"} 20')
   })
 
+  it('does not time out a request whose body has arrived while its route works longer than requestTimeoutMs', async () => {
+    running = await startHttp(
+      (r) =>
+        r
+          .from('http:/slow?method=POST')
+          .delay(900)
+          .setBody(() => 'done'),
+      {
+        requestTimeoutMs: 300,
+        headersTimeoutMs: 200,
+      },
+    )
+    const a = await send(running.port, 'POST', '/slow', {
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    })
+    expect(a.status).toBe(200)
+    expect(a.text).toBe('done')
+  })
+
   it('answers a client trickling its headers with 408 once headersTimeoutMs passes', async () => {
     running = await startHttp((r) => r.from('http:/in').setBody(() => 'never'), {
       requestTimeoutMs: 5000,

@@ -128,4 +128,30 @@ describe('an upload still arriving when intake stops', () => {
     expect((await stopping).graceful).toBe(true)
     expect(seen).toEqual([])
   })
+
+  it('stops counting an admitted upload the moment it fails or its client goes away', async () => {
+    running = await startHttp(uploadRoutes([]), { bodyLimit: 1000 })
+    const { ctx, port } = running
+    const pending = () => ctx.routes().find((r) => r.id === 'up')?.pending
+    const chunked = async () => {
+      const conn = await rawConnection(port)
+      conn.socket.write(
+        'POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      )
+      conn.socket.write('a\r\n{"n":1,   \r\n')
+      await vi.waitFor(() => expect(pending()).toBe(1))
+      return conn
+    }
+    const gone = await chunked()
+    gone.socket.destroy()
+    await vi.waitFor(() => expect(pending()).toBe(0))
+    // Over bodyLimit while it arrives: 413, and no longer pending.
+    const tooLarge = await chunked()
+    tooLarge.socket.write(`7d0\r\n${' '.repeat(2000)}\r\n`)
+    expect(statusOf(await tooLarge.until((d) => d.includes('\r\n\r\n')))).toBe(413)
+    await vi.waitFor(() => expect(pending()).toBe(0))
+    const report = await ctx.stop({ timeoutMs: 5000 })
+    expect(report.graceful).toBe(true)
+    expect(report.routes.find((r) => r.id === 'up')?.pendingAtStart).toBe(0)
+  })
 })
