@@ -25,6 +25,7 @@ const SCENARIOS = [
   'soak',
   'rolling-restart',
   'http-drain-under-load',
+  'http-slowloris',
   'fuzz-http-input',
   'security',
 ]

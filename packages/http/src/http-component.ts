@@ -6,25 +6,18 @@ import type {
   Logger,
   OptionSchema,
   OptionSpec,
+  StopOptions,
 } from '@dromedary/core'
 import { errors } from './errors.js'
 import { HttpConsumer, type HttpBinding } from './http-consumer.js'
 import { HttpMetrics } from './http-metrics.js'
+import { resolveHttpOptions, type HttpComponentOptions, type ResolvedHttpOptions } from './http-options.js'
 import { HttpProducer, type HttpProducerOptions } from './http-producer.js'
 import { checkPath, HTTP_METHODS, normalize, type HttpMethod } from './http-router.js'
 import { HttpServer, type HttpAddress } from './http-server.js'
+import { redactUrl } from './redact-url.js'
 
-/** Options of `httpComponent`. */
-export interface HttpComponentOptions {
-  /** Port of the inbound server (0 = an ephemeral port, see `address`). @default 8080 */
-  port?: number
-  /** Interface the inbound server binds to. @default '127.0.0.1' */
-  host?: string
-  /** Largest accepted request body in bytes; larger ones get 413. @default 1048576 (1 MiB) */
-  bodyLimit?: number
-  /** `Retry-After` of the 503 answers sent while shutting down, in seconds. @default 5 */
-  retryAfterSeconds?: number
-}
+export type { HttpComponentOptions } from './http-options.js'
 
 /** The `http` component: inbound routes on one fastify server per component, outbound requests with fetch. */
 export interface HttpComponent extends Component {
@@ -40,6 +33,7 @@ const OUTBOUND = {
   httpMethod: { type: 'enum', values: HTTP_METHODS.filter((m) => m !== 'ANY') },
   throwExceptionOnFailure: { type: 'boolean', default: true },
   timeout: { type: 'duration', default: 0 },
+  maxResponseBytes: { type: 'number', integer: true, min: 1 },
 } as const satisfies OptionSchema
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
@@ -57,10 +51,7 @@ export function httpComponent(options: HttpComponentOptions = {}): HttpComponent
 }
 
 class DefaultHttpComponent implements HttpComponent, HttpBinding {
-  readonly #host: string
-  readonly #port: number
-  readonly #bodyLimit: number
-  readonly #retryAfterSeconds: number
+  readonly #options: ResolvedHttpOptions
   readonly #consumers = new Set<HttpConsumer>()
   #logger: Logger | undefined
   #metrics: HttpMetrics | undefined
@@ -68,30 +59,7 @@ class DefaultHttpComponent implements HttpComponent, HttpBinding {
   #closed = false
 
   constructor(options: HttpComponentOptions) {
-    this.#port = check(
-      'port',
-      options.port ?? 8080,
-      (v) => Number.isInteger(v) && v >= 0 && v <= 65535,
-      'an integer from 0 to 65535',
-    )
-    this.#host = check(
-      'host',
-      options.host ?? '127.0.0.1',
-      (v) => typeof v === 'string' && v !== '',
-      'a host name or address',
-    )
-    this.#bodyLimit = check(
-      'bodyLimit',
-      options.bodyLimit ?? 1024 * 1024,
-      (v) => Number.isInteger(v) && v > 0,
-      'a positive integer',
-    )
-    this.#retryAfterSeconds = check(
-      'retryAfterSeconds',
-      options.retryAfterSeconds ?? 5,
-      (v) => Number.isInteger(v) && v >= 0,
-      'a non-negative integer',
-    )
+    this.#options = resolveHttpOptions(options)
   }
 
   get address(): HttpAddress | undefined {
@@ -108,10 +76,11 @@ class DefaultHttpComponent implements HttpComponent, HttpBinding {
 
   createEndpoint(uri: EndpointUri, context: ComponentContext): Endpoint {
     this.#bind(context)
-    return ABSOLUTE.test(uri.uri) ? outboundEndpoint(uri) : this.#inboundEndpoint(uri)
+    return ABSOLUTE.test(uri.uri) ? outboundEndpoint(uri, this.#options) : this.#inboundEndpoint(uri)
   }
 
-  async close(options: { forced: boolean }): Promise<void> {
+  /** Closes the inbound server (see `HttpServer.close`); once `options.signal` aborts, every socket is destroyed. */
+  async close(options: StopOptions): Promise<void> {
     this.#closed = true
     await this.#server?.close(options)
   }
@@ -120,11 +89,16 @@ class DefaultHttpComponent implements HttpComponent, HttpBinding {
 
   async attach(consumer: HttpConsumer): Promise<HttpServer> {
     if (this.#closed) throw errors.closed(`start route "${consumer.routeId}"`)
+    const o = this.#options
     const server = (this.#server ??= new HttpServer({
-      host: this.#host,
-      port: this.#port,
-      bodyLimit: this.#bodyLimit,
-      retryAfterSeconds: this.#retryAfterSeconds,
+      host: o.host,
+      port: o.port,
+      bodyLimit: o.bodyLimit,
+      retryAfterSeconds: o.retryAfterSeconds,
+      requestTimeoutMs: o.requestTimeoutMs,
+      headersTimeoutMs: o.headersTimeoutMs,
+      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+      headerFilter: o.headerFilter,
       logger: this.#logger ?? silent,
     }))
     const current = server.routeAt(consumer.method, consumer.path)
@@ -164,7 +138,7 @@ class DefaultHttpComponent implements HttpComponent, HttpBinding {
   }
 }
 
-function outboundEndpoint(uri: EndpointUri): Endpoint {
+function outboundEndpoint(uri: EndpointUri, component: ResolvedHttpOptions): Endpoint {
   // The query belongs to the remote URL, except for the options of OUTBOUND.
   // No prototype: a query parameter named `__proto__` must stay a plain parameter (reliability fuzzing).
   const schema = Object.create(null) as Record<string, OptionSpec>
@@ -173,19 +147,22 @@ function outboundEndpoint(uri: EndpointUri): Endpoint {
     httpMethod?: string
     throwExceptionOnFailure: boolean
     timeout: number
+    maxResponseBytes?: number
   }
   const url = withoutOptions(uri.uri, Object.keys(OUTBOUND))
   let protocol: string
   try {
     protocol = new URL(url).protocol
   } catch {
-    throw errors.invalidUrl(uri.routeId, uri.uri, 'not a valid URL')
+    throw errors.invalidUrl(uri.routeId, redactUrl(uri.uri), 'not a valid URL')
   }
   if (protocol !== 'http:' && protocol !== 'https:')
-    throw errors.invalidUrl(uri.routeId, uri.uri, `protocol "${protocol}" is not http: or https:`)
+    throw errors.invalidUrl(uri.routeId, redactUrl(uri.uri), `protocol "${protocol}" is not http: or https:`)
   const options: HttpProducerOptions = {
     throwExceptionOnFailure: parsed.throwExceptionOnFailure,
     timeout: parsed.timeout,
+    maxResponseBytes: parsed.maxResponseBytes ?? component.maxResponseBytes,
+    headerFilter: component.headerFilter,
     ...(parsed.httpMethod === undefined ? {} : { httpMethod: parsed.httpMethod }),
   }
   return { uri: uri.uri, createProducer: () => new HttpProducer(url, options) }
@@ -211,11 +188,6 @@ function safeDecode(s: string): string {
   } catch {
     return s
   }
-}
-
-function check<T>(name: string, value: T, ok: (v: T) => boolean, expected: string): T {
-  if (!ok(value)) throw errors.invalidOptions(name, value, expected)
-  return value
 }
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }

@@ -1,7 +1,8 @@
-import type { Consumer, ConsumerHost, Exchange } from '@dromedary/core'
+import type { Consumer, ConsumerHost, Exchange, StopOptions } from '@dromedary/core'
 import type { Increment, HttpMetrics } from './http-metrics.js'
 import type { HttpMethod } from './http-router.js'
-import type { HttpServer, ReplyHandle, RequestTarget, ResponseHeaders } from './http-server.js'
+import type { HttpServer } from './http-server.js'
+import type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
 
 /**
  * `created` → `started` ⇄ `suspended`; `prepareShutdown` → `draining`; `stop` → `stopped` (→ `started` again).
@@ -22,7 +23,9 @@ const SHUTTING_DOWN = 'The server is shutting down; retry on another instance'
 
 /**
  * The consumer of `http:/path?method=…`: turns each matched request into an exchange, runs it through the
- * route and answers with the final message (SPEC §6). A request is in flight exactly as long as its exchange.
+ * route and answers with the final message (SPEC §6). A request is in flight from the moment its headers arrive
+ * while the route takes requests: while its body is still arriving it counts as pending (the drain waits for it),
+ * then as long as its exchange runs.
  */
 export class HttpConsumer implements Consumer, RequestTarget {
   readonly method: HttpMethod
@@ -31,6 +34,8 @@ export class HttpConsumer implements Consumer, RequestTarget {
   readonly #binding: HttpBinding
   /** Replies whose exchange is still running (only those that went asynchronous). */
   readonly #pending = new Set<ReplyHandle>()
+  /** Admitted requests whose body is still arriving: they will be processed whatever the state by then. */
+  readonly #arriving = new Set<Arrival>()
   readonly #byStatus = new Map<number, Increment>()
   readonly #suspended: string
   readonly #stopped: string
@@ -86,11 +91,25 @@ export class HttpConsumer implements Consumer, RequestTarget {
     this.#binding.intakeChanged()
   }
 
-  /** Forced: every request still unanswered gets 503 now (its exchange was aborted). */
-  stop(options: { forced: boolean }): void {
-    if (options.forced && this.#server !== undefined) {
+  /** Requests admitted while their body is still arriving: taken, not yet started. */
+  pendingExchanges(): number {
+    return this.#arriving.size
+  }
+
+  /**
+   * Forced: every request still unanswered gets 503 now — those whose exchange was aborted, and those whose body
+   * is still arriving (counted as dropped by the context).
+   */
+  stop(options: StopOptions): void {
+    const server = this.#server
+    if (options.forced && server !== undefined) {
       for (const reply of this.#pending) this.#refuseShuttingDown(reply)
       this.#pending.clear()
+      for (const arrival of this.#arriving) if (server.refuseArrival(arrival)) this.#countShuttingDown(503)
+      if (this.#arriving.size > 0) {
+        this.#arriving.clear()
+        this.#host.notifyPending()
+      }
     }
     if (this.#state === 'created') return
     this.#state = 'stopped'
@@ -100,17 +119,38 @@ export class HttpConsumer implements Consumer, RequestTarget {
   // --- requests (the hot path) -------------------------------------------------------------------
 
   handle(headers: Record<string, unknown>, body: unknown, reply: ReplyHandle): void {
-    if (this.#state !== 'started') return this.#refuse(reply)
+    // Admitted when its headers arrived (a request with a body), or now.
+    const arrival = this.#arriving.size === 0 ? undefined : this.#server!.arrivalOf(reply)
+    const admitted = arrival !== undefined && this.#arriving.has(arrival) && this.#state !== 'stopped'
+    if (!admitted && this.#state !== 'started') return this.#refuse(reply)
     const host = this.#host
     const ex = host.createExchange(body, headers)
     const r = host.process(ex)
+    // Pending → in flight only once the exchange is: the drain never sees zero in between.
+    if (admitted) this.#settle(arrival)
     if (r === undefined) return this.#reply(ex, reply)
     this.#pending.add(reply)
     void this.#finish(ex, reply, r)
   }
 
+  /** Admits a request with a body while the route takes requests: it is in flight from now on. */
+  admit(arrival: Arrival): boolean {
+    if (this.#state !== 'started') return false
+    this.#arriving.add(arrival)
+    return true
+  }
+
+  settled(arrival: Arrival): void {
+    this.#settle(arrival)
+  }
+
   rejected(status: number): void {
-    this.#counter(status).inc()
+    if (status === 503) this.#countShuttingDown(status)
+    else this.#counter(status).inc()
+  }
+
+  #settle(arrival: Arrival): void {
+    if (this.#arriving.delete(arrival)) this.#host.notifyPending()
   }
 
   async #finish(ex: Exchange, reply: ReplyHandle, r: Promise<void>): Promise<void> {
@@ -159,7 +199,10 @@ export class HttpConsumer implements Consumer, RequestTarget {
   }
 
   #refuseShuttingDown(reply: ReplyHandle): void {
-    const status = this.#server!.unavailable(reply, SHUTTING_DOWN, true)
+    this.#countShuttingDown(this.#server!.unavailable(reply, SHUTTING_DOWN, true))
+  }
+
+  #countShuttingDown(status: number): void {
     if (status === 0) return
     this.#binding.metrics.shuttingDown.inc()
     this.#count(status)

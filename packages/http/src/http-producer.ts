@@ -1,5 +1,8 @@
-import type { Exchange, Producer } from '@dromedary/core'
-import { errors, messageOf } from './errors.js'
+import type { Exchange, HeaderFilter, Producer } from '@dromedary/core'
+import { errors } from './errors.js'
+import { outboundHeaders } from './outbound-headers.js'
+import { redactUrl } from './redact-url.js'
+import { BodyTooLarge, readBody } from './response-body.js'
 
 /** Options of an outbound endpoint, taken from (and removed from) the URI's query. */
 export interface HttpProducerOptions {
@@ -9,49 +12,47 @@ export interface HttpProducerOptions {
   readonly throwExceptionOnFailure: boolean
   /** Abort the request after this many ms; 0 = only when the exchange is aborted. @default 0 */
   readonly timeout: number
+  /** Largest response body read, in bytes. @default the component's `maxResponseBytes` (10 MiB) */
+  readonly maxResponseBytes: number
+  /** Which exchange headers are sent (reserved and framing names never are). @default the component's */
+  readonly headerFilter: HeaderFilter | undefined
 }
-
-/** Headers never forwarded: hop-by-hop, framing, and the ones fetch sets itself. */
-const NOT_FORWARDED = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'expect',
-  'accept-encoding',
-])
-/** Valid HTTP header names without a dot: dotted names (`http.status`, `amqp.messageId`) are Dromedary's own. */
-const TOKEN = /^[!#$%&'*+^_`|~0-9A-Za-z-]+$/
-const JSON_CT = /^application\/(?:[\w.-]+\+)?json(?:;|$)/i
-const TEXT_CT =
-  /^(?:text\/|application\/(?:[\w.-]+\+)?xml(?:;|$)|application\/x-www-form-urlencoded|application\/javascript)/i
 
 /**
  * `to('http://host/path')` / `https://…`: one request per exchange with Node's fetch (undici), aborted through
- * `exchange.signal`. The response status goes to header `http.status`, its `content-type` to `content-type`,
- * and its body (JSON parsed when the content type says so, text as a string, else a Buffer) becomes the body.
+ * `exchange.signal` (the response body too). The response status goes to header `http.status`, its
+ * `content-type` to `content-type`, and its body (JSON parsed when the content type says so, text as a string,
+ * else a Buffer; at most `maxResponseBytes`) becomes the body. Errors name the URL redacted.
  */
 export class HttpProducer implements Producer {
+  /** The URL requested: without credentials, which travel as `Authorization: Basic` instead (fetch refuses them). */
   readonly #url: string
+  /** The URL for errors and logs: credentials and query values replaced by `***`. */
+  readonly #shown: string
+  readonly #basicAuth: string | undefined
   readonly #options: HttpProducerOptions
 
   constructor(url: string, options: HttpProducerOptions) {
-    this.#url = url
+    const u = new URL(url)
+    this.#basicAuth =
+      u.username === '' && u.password === ''
+        ? undefined
+        : `Basic ${Buffer.from(`${decode(u.username)}:${decode(u.password)}`).toString('base64')}`
+    u.username = ''
+    u.password = ''
+    this.#url = this.#basicAuth === undefined ? url : u.href
+    this.#shown = redactUrl(url)
     this.#options = options
   }
 
   async process(exchange: Exchange): Promise<void> {
     const message = exchange.message
-    const method = this.#options.httpMethod ?? methodOf(message.headers['http.method'], message.body)
-    const headers = outboundHeaders(message.headers)
+    const options = this.#options
+    const method = options.httpMethod ?? methodOf(message.headers['http.method'], message.body)
+    const headers = outboundHeaders(message.headers, options.headerFilter)
+    if (this.#basicAuth !== undefined) headers.set('authorization', this.#basicAuth)
     const body = method === 'GET' || method === 'HEAD' ? undefined : encodeBody(message.body, headers)
-    const timeout = this.#options.timeout
+    const timeout = options.timeout
     const signal =
       timeout > 0 ? AbortSignal.any([exchange.signal, AbortSignal.timeout(timeout)]) : exchange.signal
     let payload: unknown
@@ -61,12 +62,14 @@ export class HttpProducer implements Producer {
         this.#url,
         body === undefined ? { method, headers, signal } : { method, headers, body, signal },
       )
-      payload = await readBody(response, method)
+      payload = await readBody(response, method, options.maxResponseBytes)
     } catch (err) {
-      throw errors.requestFailed(method, this.#url, err)
+      if (err instanceof BodyTooLarge)
+        throw errors.responseTooLarge(method, this.#shown, options.maxResponseBytes)
+      throw errors.requestFailed(method, this.#shown, err, this.#url)
     }
-    if (this.#options.throwExceptionOnFailure && (response.status < 200 || response.status > 299))
-      throw errors.operationFailed(method, this.#url, response.status, payload)
+    if (options.throwExceptionOnFailure && (response.status < 200 || response.status > 299))
+      throw errors.operationFailed(method, this.#shown, response.status, payload)
     message.headers['http.status'] = response.status
     const type = response.headers.get('content-type')
     if (type === null) delete message.headers['content-type']
@@ -78,17 +81,6 @@ export class HttpProducer implements Producer {
 function methodOf(header: unknown, body: unknown): string {
   if (typeof header === 'string' && header !== '') return header.toUpperCase()
   return body === undefined || body === null ? 'GET' : 'POST'
-}
-
-function outboundHeaders(source: Readonly<Record<string, unknown>>): Headers {
-  const out = new Headers()
-  for (const [name, value] of Object.entries(source)) {
-    if (!TOKEN.test(name) || NOT_FORWARDED.has(name.toLowerCase())) continue
-    if (typeof value === 'string') out.append(name, value)
-    else if (typeof value === 'number' || typeof value === 'boolean') out.append(name, String(value))
-    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') out.append(name, v)
-  }
-  return out
 }
 
 /** Strings and bytes as they are; anything else as JSON (with a JSON content type unless one is set). */
@@ -107,22 +99,10 @@ function encodeBody(body: unknown, headers: Headers): string | Uint8Array | unde
   return JSON.stringify(body)
 }
 
-async function readBody(response: Response, method: string): Promise<unknown> {
-  if (method === 'HEAD' || response.status === 204 || response.status === 304) {
-    await response.body?.cancel()
-    return null
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
   }
-  const type = response.headers.get('content-type') ?? ''
-  if (JSON_CT.test(type)) {
-    const text = await response.text()
-    if (text === '') return null
-    try {
-      return JSON.parse(text) as unknown
-    } catch (err) {
-      throw new Error(`the response body is not valid JSON: ${messageOf(err)}`, { cause: err })
-    }
-  }
-  if (TEXT_CT.test(type)) return response.text()
-  const bytes = Buffer.from(await response.arrayBuffer())
-  return bytes.length === 0 ? null : bytes
 }

@@ -4,16 +4,30 @@
  * and started again after the server listens — and answers everything else as `application/problem+json`.
  */
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
-import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http'
-import type { Logger } from '@dromedary/core'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { HeaderFilter, Logger, StopOptions } from '@dromedary/core'
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify'
+import { CloseDeadline } from './close-deadline.js'
 import { errors, messageOf } from './errors.js'
-import { HttpRouter, type HttpMethod } from './http-router.js'
+import { HTTP_DEFAULTS } from './http-options.js'
+import { HttpRouter, type HttpMethod, type RouteMatch } from './http-router.js'
+import { inboundHeaders } from './inbound-headers.js'
+import {
+  answerRaw,
+  clientErrorAnswer,
+  clientErrorProblem,
+  pathOf,
+  PROBLEM_JSON,
+  problemBody,
+} from './problem.js'
+import { invalidHeader, isStream } from './reply-payload.js'
+import { hasBody, JSON_MEDIA_TYPE, parseForm } from './request-body.js'
+import type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
 import { SocketTracker } from './socket-tracker.js'
 
 /** Options of one server. */
@@ -24,6 +38,14 @@ export interface HttpServerOptions {
   readonly bodyLimit: number
   /** `Retry-After` of 503 answers, in seconds. */
   readonly retryAfterSeconds: number
+  /** The whole request must arrive within this many ms, else 408. @default 30000 */
+  readonly requestTimeoutMs?: number | undefined
+  /** The request headers must arrive within this many ms, else 408. @default 10000 */
+  readonly headersTimeoutMs?: number | undefined
+  /** Idle keep-alive connections are closed after this many ms. @default 5000 */
+  readonly keepAliveTimeoutMs?: number | undefined
+  /** Its `inbound` is asked about every request header outside the reserved namespaces (which never enter). @default all enter */
+  readonly headerFilter?: HeaderFilter | undefined
   readonly logger: Logger
 }
 
@@ -33,25 +55,8 @@ export interface HttpAddress {
   readonly port: number
 }
 
-declare const replyBrand: unique symbol
-/** An opaque handle on one pending reply; only the `HttpServer` that issued it can answer it. */
-export type ReplyHandle = { readonly [replyBrand]: true }
+export type { Arrival, ReplyHandle, RequestTarget, ResponseHeaders } from './request-target.js'
 
-/** What a route registers: `handle` is called once per matched request and must answer through the server. */
-export interface RequestTarget {
-  /**
-   * The request mapped per SPEC §6: `headers` holds the lower-cased request headers plus `http.method`,
-   * `http.path`, `http.query` and `http.params`; `body` is parsed per content type.
-   */
-  handle(headers: Record<string, unknown>, body: unknown, reply: ReplyHandle): void
-  /** Counts a request of this route that was answered before `handle` (400 bad body, 413 too large, …). */
-  rejected?(status: number): void
-}
-
-/** Response headers a route may add. */
-export type ResponseHeaders = Readonly<Record<string, string | number | string[]>>
-
-const PROBLEM_JSON = 'application/problem+json'
 const JSON_TYPE = 'application/json; charset=utf-8'
 /** While draining, idle keep-alive sockets are closed once idle this long (see SocketTracker). */
 const IDLE_GRACE_MS = 500
@@ -67,6 +72,14 @@ const CLOSE_TIMEOUT_MS = 2000
 const ACCEPT_QUIET_MS = 100
 /** A forced close gives written 503 answers this long to flush before destroying the sockets. */
 const FORCED_FLUSH_MS = 250
+/** How often Node looks for requests over their timeouts, at most (its default is every 30 s). */
+const MAX_TIMEOUT_CHECK_MS = 1000
+
+const SHUTTING_DOWN = 'The server is shutting down; retry on another instance'
+
+/** The route found for a request when its headers arrived, kept on the request for the handler. */
+const kMatch = Symbol('dromedary.http.match')
+type RoutedRequest = IncomingMessage & { [kMatch]?: RouteMatch<RequestTarget> | undefined }
 
 type Phase = 'idle' | 'listening' | 'closed'
 
@@ -77,25 +90,48 @@ export class HttpServer {
   readonly #router = new HttpRouter<RequestTarget>()
   readonly #tracker: SocketTracker
   readonly #retryAfter: string
+  readonly #headerFilter: HeaderFilter | undefined
   #phase: Phase = 'idle'
   #listening: Promise<HttpAddress> | undefined
   #closing: Promise<void> | undefined
   #address: HttpAddress | undefined
+  /** Passed once a close must end hard (its signal aborted): every wait of the close gives up at once. */
+  readonly #deadline = new CloseDeadline()
 
   constructor(options: HttpServerOptions) {
     this.#options = options
     this.#retryAfter = String(options.retryAfterSeconds)
+    this.#headerFilter = options.headerFilter
+    const requestTimeout = options.requestTimeoutMs ?? HTTP_DEFAULTS.requestTimeoutMs
+    const headersTimeout = Math.min(
+      options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs,
+      requestTimeout,
+    )
     const fastify = Fastify({
       logger: false,
       bodyLimit: options.bodyLimit,
       exposeHeadRoutes: false,
       forceCloseConnections: false,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? HTTP_DEFAULTS.keepAliveTimeoutMs,
+      http: {
+        headersTimeout,
+        // Node looks for expired requests this often; a quarter of the shorter timeout keeps a 408 within 25 %
+        // of its deadline, without walking the connections more than once a second.
+        connectionsCheckingInterval: Math.max(
+          10,
+          Math.min(MAX_TIMEOUT_CHECK_MS, Math.floor(headersTimeout / 4)),
+        ),
+      },
       routerOptions: { maxParamLength: 8192 },
       frameworkErrors: (err, request, reply) => this.#onError(err, request, reply),
       clientErrorHandler: (err, socket) => this.#onClientError(err, socket),
     })
     this.#fastify = fastify
     this.#tracker = new SocketTracker(fastify.server, { idleGraceMs: IDLE_GRACE_MS, lingerMs: LINGER_MS })
+    // Before the tracker's and fastify's listeners: the route is found (and a request with a body admitted) the
+    // moment its headers are in, not when its body has arrived.
+    fastify.server.prependListener('request', this.#onArrival)
     addBodyParsers(fastify)
     fastify.setErrorHandler((err: FastifyError, request, reply) => this.#onError(err, request, reply))
     fastify.setNotFoundHandler((request, reply) => this.#onNoRoute(request, reply))
@@ -160,36 +196,57 @@ export class HttpServer {
   }
 
   /**
-   * Stops listening and closes every connection: gracefully, idle sockets get a clean FIN and busy ones close
-   * after their answer (bounded by a timeout); forced, written answers get a moment to flush, then every socket
-   * is destroyed. Idempotent.
+   * Stops listening and closes every connection. Gracefully: keeps answering 503 until clients stop connecting
+   * (bounded), then idle sockets get a clean FIN and busy ones close after their answer (bounded); a request still
+   * unanswered then (its body still arriving) gets 503. Forced: unanswered requests get 503 at once, written
+   * answers get a moment to flush, then every socket is destroyed. Once `signal` aborts, whatever clients do (a
+   * client that never reads, a request half sent), every socket is destroyed and the close resolves. Idempotent: a
+   * later call adds its signal to the close under way.
    */
-  close(options: { forced: boolean }): Promise<void> {
-    this.#closing ??= this.#close(options.forced)
+  close(options: StopOptions): Promise<void> {
+    this.#deadline.add(options.signal)
+    this.#closing ??= this.#close(options.forced).finally(() => this.#deadline.dispose())
     return this.#closing
   }
 
   async #close(forced: boolean): Promise<void> {
+    const deadline = this.#deadline
     const wasListening = this.#listening !== undefined
-    if (wasListening) await this.#listening?.catch(() => undefined)
+    if (wasListening) await deadline.race(this.#listening!.then(noop, noop), undefined)
     this.#phase = 'closed'
     const tracker = this.#tracker
     tracker.drain()
-    if (!forced && wasListening) await tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS)
+    if (!forced && wasListening)
+      await deadline.race(tracker.whenQuiet(ACCEPT_QUIET_MS, CLOSE_TIMEOUT_MS), undefined)
     // Stop accepting before closing connections: a client that connects from now on is refused (it knows nothing
     // was received and retries elsewhere) instead of being accepted and then reset by the close below. Only the
     // listening socket: http.Server#close would also destroy idle keep-alive sockets, racing their next request.
     if (wasListening && this.#fastify.server.listening) NetServer.prototype.close.call(this.#fastify.server)
-    if (forced) {
+    // No request is closed without an answer. One whose body is still arriving will never reach a route (they
+    // have all stopped): 503 now. One whose route is still at work (left running, or forced) gets until the
+    // close timeout, then 503, before its socket goes.
+    this.#refuseUnanswered(true)
+    if (forced || !(await deadline.race(tracker.whenEmpty(CLOSE_TIMEOUT_MS), false))) {
+      this.#refuseUnanswered(false)
       tracker.endIdle()
-      await tracker.whenEmpty(FORCED_FLUSH_MS)
-    } else if (!(await tracker.whenEmpty(CLOSE_TIMEOUT_MS))) {
-      tracker.endIdle()
-      await tracker.whenEmpty(FORCED_FLUSH_MS)
+      await deadline.race(tracker.whenEmpty(FORCED_FLUSH_MS), false)
     }
+    if (deadline.passed) this.#refuseUnanswered(false) // best effort: the socket may not take it
     tracker.destroyAll()
-    // Runs fastify's onClose hooks; its own server.close() finds the server already stopped.
-    await this.#fastify.close()
+    // Runs fastify's onClose hooks; its own server.close() resolves once the destroyed sockets are gone.
+    const closed = this.#fastify.close()
+    closed.catch(noop) // awaited below, unless the deadline passed first
+    await deadline.race(closed, undefined)
+  }
+
+  /**
+   * Answers 503 (`Retry-After`, `Connection: close`) on every connection whose only request is unanswered (with
+   * `arrivingOnly`, whose body is still arriving).
+   */
+  #refuseUnanswered(arrivingOnly: boolean): void {
+    for (const res of this.#tracker.unanswered(arrivingOnly))
+      if (this.refuseArrival(res as unknown as Arrival))
+        (res.req as RoutedRequest)[kMatch]?.value.rejected?.(503)
   }
 
   // --- answering -----------------------------------------------------------------------------
@@ -247,16 +304,7 @@ export class HttpServer {
   ): number {
     const reply = handle as unknown as FastifyReply
     if (reply.sent || SocketTracker.isClosing(reply.request.raw.socket)) return 0
-    const url = reply.request.url
-    const q = url.indexOf('?')
-    const body = {
-      type: 'about:blank',
-      title: STATUS_CODES[status] ?? 'Error',
-      status,
-      detail,
-      instance: q === -1 ? url : url.slice(0, q),
-      ...extra,
-    }
+    const body = problemBody(status, detail, pathOf(reply.request.url), extra)
     // Headers set for the original answer (a failed send) must not leak into the problem.
     for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
     if (headers !== undefined) reply.headers(headers)
@@ -276,39 +324,50 @@ export class HttpServer {
     )
   }
 
+  /** The arrival a reply belongs to (a request admitted by `RequestTarget.admit` while its body arrived). */
+  arrivalOf(handle: ReplyHandle): Arrival {
+    return (handle as unknown as FastifyReply).raw as unknown as Arrival
+  }
+
+  /** Answers an admitted request whose body is still arriving with 503 (shutting down). Returns false if it could not. */
+  refuseArrival(arrival: Arrival): boolean {
+    return answerRaw(arrival as unknown as ServerResponse, 503, SHUTTING_DOWN, {
+      'retry-after': this.#retryAfter,
+    })
+  }
+
   // --- fastify callbacks -----------------------------------------------------------------------
+
+  /** Node's `request` event, before fastify: finds the route, and offers a request with a body to it. */
+  readonly #onArrival = (req: RoutedRequest, res: ServerResponse): void => {
+    const match = this.#router.find(req.method ?? '', pathOf(req.url ?? '/'))
+    req[kMatch] = match
+    if (match === undefined) return
+    const target = match.value
+    if (target.admit !== undefined && hasBody(req.headers) && target.admit(res as unknown as Arrival))
+      res.once('close', settle)
+  }
 
   /** The catch-all handler: the per-request hot path. */
   readonly #dispatch = (request: FastifyRequest, reply: FastifyReply): void => {
-    // A request that arrived on a socket we are closing is never processed: its answer could not be written.
-    if (SocketTracker.isClosing(request.raw.socket)) return
-    const url = request.url
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
-    const match = this.#router.find(request.method, path)
+    const raw = request.raw as RoutedRequest
+    // A request that arrived on a socket we are closing is never processed: its answer could not be written. Nor
+    // is one already answered while its body arrived (408, or 503 at close).
+    if (SocketTracker.isClosing(raw.socket) || reply.raw.headersSent) return
+    const match = raw[kMatch]
     if (match === undefined) return this.#onNoRoute(request, reply)
-    // Object.assign, not `{ ...request.headers, 'http.method': … }`: adding properties to an object made by a
-    // spread of a non-empty object costs V8 (11.x, Node 20) a new map each time, ~5 µs per request (issue 8).
-    // A spread only for an own `__proto__` header (Node 20 drops it), which Object.assign would make the
-    // copy's prototype.
-    const raw = request.headers
-    const headers: Record<string, unknown> = Object.hasOwn(raw, '__proto__')
-      ? { ...raw }
-      : Object.assign({}, raw)
+    // Request headers first, so a client cannot set the `http.*` headers the route reads (`http.status`).
+    const headers = inboundHeaders(request.headers, this.#headerFilter)
     headers['http.method'] = request.method
-    headers['http.path'] = path
+    headers['http.path'] = pathOf(request.url)
     headers['http.query'] = request.query
     headers['http.params'] = match.params
-    // `http.status` steers the answer; a client must not be able to set it with a request header.
-    if (raw['http.status'] !== undefined) delete headers['http.status']
     match.value.handle(headers, request.body, reply as unknown as ReplyHandle)
   }
 
   #onNoRoute(request: FastifyRequest, reply: FastifyReply): void {
     if (SocketTracker.isClosing(request.raw.socket)) return
-    const url = request.url
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
+    const path = pathOf(request.url)
     const allowed = this.#router.allowed(path)
     const handle = reply as unknown as ReplyHandle
     if (allowed.length === 0) this.problem(handle, 404, `No route for ${request.method} ${path}`)
@@ -331,10 +390,8 @@ export class HttpServer {
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       detail = `The request body exceeds the limit of ${this.#options.bodyLimit} bytes`
     } else detail = err.message
-    const url = request.url
-    const q = url.indexOf('?')
-    this.#router.find(request.method, q === -1 ? url : url.slice(0, q))?.value.rejected?.(status)
-    this.problem(reply as unknown as ReplyHandle, status, detail)
+    if (this.problem(reply as unknown as ReplyHandle, status, detail) !== 0)
+      (request.raw as RoutedRequest)[kMatch]?.value.rejected?.(status)
   }
 
   /**
@@ -342,41 +399,31 @@ export class HttpServer {
    * like every other error, as a problem with `Connection: close` (unless an answer is under way on the
    * connection), then closed with a lingering close, so a client still sending its body reads the answer instead
    * of a reset. The parser stays failed, so every later chunk of the connection lands here again: only the first
-   * call acts.
+   * call acts. A request whose body is still arriving when it fails — its time is up (`requestTimeoutMs`), its
+   * body is malformed, or its client ended the connection before the body was complete — has a response object
+   * already, not yet handed to a route: it is answered through that (408 or 400), so its route stops waiting.
    */
   #onClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed || SocketTracker.isClosing(socket)) return
-    if (!SocketTracker.busy(socket)) {
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-      const title = STATUS_CODES[status] ?? 'Error'
-      const body = JSON.stringify({ type: 'about:blank', title, status, detail: CLIENT_ERROR_DETAIL[status] })
-      // The method is known when the packet that failed starts with the request line (not when a long request
-      // arrived in several packets). A HEAD answer has no body; nor has one to a request of unknown method, as it
-      // may be a HEAD.
-      const raw = err.rawPacket
-      const method = Buffer.isBuffer(raw) ? /^([A-Z]+) /.exec(raw.toString('latin1', 0, 16))?.[1] : undefined
-      socket.write(
-        method === undefined
-          ? `HTTP/1.1 ${status} ${title}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`
-          : `HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${method === 'HEAD' ? '' : body}`,
-      )
-    }
+    if (SocketTracker.busy(socket)) {
+      // The error is about the request under way only while its body is still being read; once that is complete
+      // it is about bytes after it (a pipelined request), and the answer under way must not be touched.
+      const res = SocketTracker.soleResponse(socket)
+      if (res !== undefined && !res.req.complete) {
+        const { status, detail } = clientErrorProblem(err)
+        if (answerRaw(res, status, detail)) (res.req as RoutedRequest)[kMatch]?.value.rejected?.(status)
+      }
+    } else socket.write(clientErrorAnswer(err))
     SocketTracker.closeAfterAnswers(socket)
   }
 }
 
-/** The `detail` of the answers to requests Node's parser rejected, by status. */
-const CLIENT_ERROR_DETAIL: Readonly<Record<number, string>> = {
-  400: 'The request is not valid HTTP',
-  408: 'The request was not received in time',
-  431: 'The request headers are too large',
-}
-
 /** JSON (also `+json` types), text, urlencoded forms as objects, and anything else as a Buffer. */
 function addBodyParsers(fastify: FastifyInstance): void {
+  // Every `application/…+json` type, with or without parameters (`application/vnd.api+json; charset=utf-8`);
+  // fastify matches a regular expression against the whole header value. `application/json` itself is fastify's.
   fastify.addContentTypeParser(
-    /^application\/[\w.+-]+\+json$/,
+    JSON_MEDIA_TYPE,
     { parseAs: 'string' },
     fastify.getDefaultJsonParser('error', 'error'),
   )
@@ -389,28 +436,9 @@ function addBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 }
 
-function parseForm(body: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [k, v] of new URLSearchParams(body)) {
-    const prev = out[k]
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
-  }
-  return out
+/** `close` of an admitted request's response: tells its route the admission is over. */
+function settle(this: ServerResponse): void {
+  ;(this.req as RoutedRequest)[kMatch]?.value.settled?.(this as unknown as Arrival)
 }
 
-function isStream(body: unknown): boolean {
-  return typeof (body as { pipe?: unknown }).pipe === 'function'
-}
-
-function invalidHeader(headers: ResponseHeaders): string | undefined {
-  for (const [name, value] of Object.entries(headers)) {
-    try {
-      validateHeaderName(name)
-      if (Array.isArray(value)) for (const v of value) validateHeaderValue(name, v)
-      else validateHeaderValue(name, String(value))
-    } catch {
-      return name
-    }
-  }
-  return undefined
-}
+function noop(): void {}

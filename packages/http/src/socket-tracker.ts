@@ -13,6 +13,8 @@ interface SocketState {
   linger: NodeJS.Timeout | undefined
   /** Close once `active` drops to zero (the connection's request stream is broken). */
   closeWhenIdle: boolean
+  /** The response of the latest request received on this socket. */
+  response: ServerResponse | undefined
 }
 
 type TrackedSocket = Socket & { [kState]?: SocketState }
@@ -73,6 +75,27 @@ export class SocketTracker {
   /** True when `socket` has a request whose response has not closed yet. */
   static busy(socket: Socket): boolean {
     return ((socket as TrackedSocket)[kState]?.active ?? 0) > 0
+  }
+
+  /** The response under way on `socket` when it is the only one (no pipelined request behind it). */
+  static soleResponse(socket: Socket): ServerResponse | undefined {
+    const st = (socket as TrackedSocket)[kState]
+    return st?.active === 1 ? st.response : undefined
+  }
+
+  /**
+   * Responses whose headers have not been written yet, one per busy connection (its only response); with
+   * `arrivingOnly`, only those whose request body is still arriving (never handed to a route).
+   */
+  unanswered(arrivingOnly = false): ServerResponse[] {
+    const out: ServerResponse[] = []
+    for (const s of this.#sockets) {
+      const st = s[kState]!
+      const res = st.response
+      if (st.active === 1 && res !== undefined && !res.headersSent && !(arrivingOnly && res.req.complete))
+        out.push(res)
+    }
+    return out
   }
 
   /** Closes `socket` (lingering) once no response is under way on it: at once when none is. */
@@ -147,6 +170,7 @@ export class SocketTracker {
       idleSince: Date.now(),
       linger: undefined,
       closeWhenIdle: false,
+      response: undefined,
     }
     // Node's http server calls `destroySoon()` after a `Connection: close` response; make it a lingering close.
     socket.destroySoon = lingeringClose
@@ -160,6 +184,7 @@ export class SocketTracker {
     const st = (req.socket as TrackedSocket)[kState]
     if (st === undefined) return
     st.active++
+    st.response = res
     res.on('close', SocketTracker.#onResponseClose)
   }
 
@@ -167,6 +192,7 @@ export class SocketTracker {
     const st = (this.req.socket as TrackedSocket)[kState]
     if (st === undefined) return
     st.active--
+    if (st.response === this) st.response = undefined
     st.idleSince = Date.now()
     st.tracker.#lastActivityAt = st.idleSince
     if (st.active === 0 && st.closeWhenIdle) lingeringClose.call(this.req.socket)

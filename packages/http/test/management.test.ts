@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { register as globalRegistry } from 'prom-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DefaultShutdownStrategy } from '@dromedary/core'
@@ -188,5 +189,97 @@ describe('management server', () => {
     const report = await running.ctx.whenStopped()
     expect(report.forced).toBe(true)
     expect((await slow).status).toBe(503)
+  })
+
+  it('refuses bad POST /shutdown bodies with 400 problem+json naming the field, and does not stop', async () => {
+    const bad: Array<[unknown, string]> = [
+      [{ timeoutMs: 1e12 }, 'timeoutMs'],
+      [{ timeoutMs: 2 ** 31 }, 'timeoutMs'],
+      [{ timeoutMs: -1 }, 'timeoutMs'],
+      [{ timeoutMs: 1.5 }, 'timeoutMs'],
+      [{ timeoutMs: 'soon' }, 'timeoutMs'],
+      [{ timeoutMs: '5000' }, 'timeoutMs'],
+      [{ timeoutMs: null }, 'timeoutMs'],
+      [{ force: 'yes' }, 'force'],
+      [{ force: 1 }, 'force'],
+      [{ timeoutMs: 1000, when: 'now' }, 'when'],
+      [[1000], 'JSON object'],
+    ]
+    for (const [body, field] of bad) {
+      const a = await call('POST', '/shutdown', { token: TOKEN, body })
+      expect(a.status, JSON.stringify(body)).toBe(400)
+      expect(a.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect((a.json as { detail: string }).detail).toContain(field)
+    }
+    expect(running.ctx.status).toBe('started')
+    expect(running.ctx.shutdownLevel).toBe('running')
+  })
+
+  it('refuses bad PATCH /shutdown-strategy bodies with 400 naming the field, and changes nothing (property)', async () => {
+    const strategy = running.ctx.shutdownStrategy as DefaultShutdownStrategy
+    const before = (await call('GET', '/shutdown-strategy')).json
+    const badDuration = fc.oneof(
+      fc.constantFrom(1e12, 2 ** 31, 2 ** 32, -1, 1.5, 'soon', '100', null, true, [], {}),
+      fc.double({ noInteger: true }),
+      fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({ max: -1 }),
+    )
+    const badField = fc.oneof(
+      badDuration.map((v) => ['timeoutMs', v] as const),
+      fc.oneof(badDuration, fc.integer({ min: 0, max: 9 })).map((v) => ['progressIntervalMs', v] as const),
+      fc.constantFrom('yes', 0, 1, 'TRUE', null).map((v) => ['shutdownNowOnTimeout', v] as const),
+      fc.constantFrom('timeout', 'nowBudgetMs', '__proto__', 'constructor').map((n) => [n, 1] as const),
+    )
+    // Good values alongside the bad one must not be applied either.
+    const good = fc.record(
+      { timeoutMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }), suppressLoggingOnTimeout: fc.boolean() },
+      { requiredKeys: [] },
+    )
+    await fc.assert(
+      fc.asyncProperty(badField, good, async ([name, value], others) => {
+        const body = JSON.parse(
+          `{${[...Object.entries(others), [name, value]].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`,
+        ) as Record<string, unknown>
+        const a = await call('PATCH', '/shutdown-strategy', { token: TOKEN, body })
+        expect(a.status, JSON.stringify(body)).toBe(400)
+        // A `__proto__` key is refused by the JSON parser itself, before any field is looked at.
+        if (name !== '__proto__') expect((a.json as { detail: string }).detail).toContain(`"${name}"`)
+        expect((await call('GET', '/shutdown-strategy')).json).toEqual(before)
+      }),
+      { numRuns: 60 },
+    )
+    expect(strategy.timeoutMs).toBe((before as { timeoutMs: number }).timeoutMs)
+  })
+
+  it('accepts the extremes of a duration: 0 and 2147483647 ms, and progressIntervalMs 10', async () => {
+    const a = await call('PATCH', '/shutdown-strategy', {
+      token: TOKEN,
+      body: { timeoutMs: 2_147_483_647, progressIntervalMs: 10 },
+    })
+    expect(a.status).toBe(200)
+    expect(a.json).toMatchObject({ timeoutMs: 2_147_483_647, progressIntervalMs: 10 })
+    expect((await call('PATCH', '/shutdown-strategy', { token: TOKEN, body: { timeoutMs: 0 } })).status).toBe(
+      200,
+    )
+  })
+
+  it('takes numbers and booleans written as strings only from a form body', async () => {
+    const form = (body: string) =>
+      send(mgmt.address.port, 'PATCH', '/shutdown-strategy', {
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      })
+    const ok = await form('timeoutMs=4321&shutdownNowOnTimeout=false')
+    expect(ok.status).toBe(200)
+    expect(ok.json).toMatchObject({ timeoutMs: 4321, shutdownNowOnTimeout: false })
+    expect((await form('timeoutMs=1e12')).status).toBe(400)
+    expect((await form('timeoutMs=soon')).status).toBe(400)
+  })
+
+  it('refuses a bad POST /routes/:id/stop body with 400 and leaves the route running', async () => {
+    const a = await call('POST', '/routes/api/stop', { token: TOKEN, body: { timeoutMs: 1e12 } })
+    expect(a.status).toBe(400)
+    expect((a.json as { detail: string }).detail).toContain('"timeoutMs"')
+    expect(running.ctx.routes().find((r) => r.id === 'api')?.status).toBe('started')
   })
 })

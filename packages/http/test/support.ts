@@ -1,5 +1,10 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { connect, type Socket } from 'node:net'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type RequestListener,
+} from 'node:http'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { createContext, type ContextEvent, type IntegrationContext, type RouteDsl } from '@dromedary/core'
 import { httpComponent, type HttpComponent, type HttpComponentOptions } from '@dromedary/http'
 
@@ -24,6 +29,46 @@ export async function startHttp(
   const port = http.address?.port
   if (port === undefined) throw new Error('the http component is not listening')
   return { ctx, http, port }
+}
+
+/** A started context with an `http` component and no route yet, for outbound requests. */
+export async function startOutbound(options: HttpComponentOptions = {}): Promise<IntegrationContext> {
+  const ctx = createContext({ logger: false }).addComponent('http', httpComponent({ port: 0, ...options }))
+  await ctx.start()
+  return ctx
+}
+
+/** A plain Node HTTP server on 127.0.0.1, the far end of outbound requests. */
+export interface Backend {
+  /** `http://127.0.0.1:PORT` */
+  readonly base: string
+  readonly port: number
+  /** Every connection it accepted. */
+  readonly sockets: Socket[]
+  /** Resolves once every connection it accepted is closed. */
+  allClosed(): Promise<unknown>
+  /** Closes it and its connections. */
+  close(): Promise<void>
+}
+
+/** Starts a backend answering with `handler` on an ephemeral port. */
+export async function startBackend(handler: RequestListener): Promise<Backend> {
+  const server = createServer(handler)
+  const sockets: Socket[] = []
+  server.on('connection', (s: Socket) => sockets.push(s))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    sockets,
+    allClosed: () =>
+      Promise.all(sockets.map((s) => new Promise((r) => (s.destroyed ? r(null) : s.once('close', r))))),
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
 }
 
 /** One answer, read fully. */

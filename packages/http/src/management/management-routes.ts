@@ -1,6 +1,10 @@
-import type { IntegrationContext } from '@dromedary/core'
+import { isDromedaryError, type IntegrationContext } from '@dromedary/core'
 import type { HttpMethod } from '../http-router.js'
+import { validateBody, validateQuery, type FieldSchema } from './body-validation.js'
 import type { MetricsRenderer } from './node-metrics.js'
+import { ProblemError } from './problem-error.js'
+
+export { ProblemError } from './problem-error.js'
 
 /** A request as a management action sees it. */
 export interface ManagementRequest {
@@ -25,31 +29,28 @@ export interface ManagementRoute {
   run(request: ManagementRequest): ManagementResponse | Promise<ManagementResponse>
 }
 
-/** Thrown by an action to answer a problem (`application/problem+json`). */
-export class ProblemError extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(detail)
-  }
+const BOOLEAN = { type: 'boolean' } as const
+const DURATION = { type: 'duration' } as const
 
-  override get name(): string {
-    return 'ProblemError'
-  }
-}
-
-/** The writable options of a `DefaultShutdownStrategy` and the kind of value each takes. */
+/**
+ * The writable options of a `DefaultShutdownStrategy` and the kind of value each takes: durations are whole ms up
+ * to 2 147 483 647 (a longer timer would fire at once), and progress lines come at most every 10 ms.
+ */
 const STRATEGY_FIELDS = {
-  timeoutMs: 'nonNegative',
-  progressIntervalMs: 'positive',
-  shutdownNowOnTimeout: 'boolean',
-  shutdownRoutesInReverseOrder: 'boolean',
-  suppressLoggingOnTimeout: 'boolean',
-  logInflightExchangesOnTimeout: 'boolean',
-} as const
+  timeoutMs: DURATION,
+  progressIntervalMs: { type: 'duration', min: 10 },
+  shutdownNowOnTimeout: BOOLEAN,
+  shutdownRoutesInReverseOrder: BOOLEAN,
+  suppressLoggingOnTimeout: BOOLEAN,
+  logInflightExchangesOnTimeout: BOOLEAN,
+} as const satisfies FieldSchema
 
-type FieldKind = (typeof STRATEGY_FIELDS)[keyof typeof STRATEGY_FIELDS]
+const SHUTDOWN_FIELDS = { timeoutMs: DURATION, force: BOOLEAN } as const satisfies FieldSchema
+const STOP_ROUTE_FIELDS = { timeoutMs: DURATION, abortAfterTimeout: BOOLEAN } as const satisfies FieldSchema
+const INFLIGHT_QUERY = {
+  limit: { type: 'count' },
+  sortByLongestDuration: BOOLEAN,
+} as const satisfies FieldSchema
 
 const ROUTE_ACTIONS = ['start', 'stop', 'suspend', 'resume'] as const
 
@@ -78,8 +79,9 @@ export function managementRoutes(ctx: IntegrationContext, metrics: MetricsRender
       mutating: false,
       run: ({ query }) => {
         const routeId = optionalString(query, 'routeId')
-        const limit = field(query, 'limit', 'nonNegative') ?? 100
-        const sortByLongestDuration = field(query, 'sortByLongestDuration', 'boolean') ?? false
+        const q = validateQuery(query, INFLIGHT_QUERY)
+        const limit = q.limit ?? 100
+        const sortByLongestDuration = q.sortByLongestDuration ?? false
         const exchanges = ctx.inflight.browse({
           limit,
           sortByLongestDuration,
@@ -93,10 +95,7 @@ export function managementRoutes(ctx: IntegrationContext, metrics: MetricsRender
       path: '/shutdown',
       mutating: true,
       run: ({ body }) => {
-        const b = objectBody(body)
-        onlyFields(b, ['timeoutMs', 'force'])
-        const timeoutMs = field(b, 'timeoutMs', 'nonNegative')
-        const force = field(b, 'force', 'boolean') ?? false
+        const { timeoutMs, force = false } = validateBody(body, SHUTDOWN_FIELDS)
         // Answered at once: a graceful stop may take minutes; watch /health/ready and /metrics meanwhile.
         const stopping = force ? ctx.forceStop() : ctx.stop(timeoutMs === undefined ? {} : { timeoutMs })
         stopping.catch((err: unknown) => ctx.logger.error({ err }, 'Shutdown requested over HTTP failed'))
@@ -117,18 +116,12 @@ export function managementRoutes(ctx: IntegrationContext, metrics: MetricsRender
       path: '/shutdown-strategy',
       mutating: true,
       run: ({ body }) => {
-        const b = objectBody(body)
-        onlyFields(b, Object.keys(STRATEGY_FIELDS))
+        const updates = Object.entries(validateBody(body, STRATEGY_FIELDS))
         const strategy = ctx.shutdownStrategy as unknown as Record<string, unknown>
-        const updates: Array<[string, unknown]> = []
-        for (const [name, kind] of Object.entries(STRATEGY_FIELDS)) {
-          const value = field(b, name, kind)
-          if (value === undefined) continue
+        for (const [name, value] of updates)
           if (typeof strategy[name] !== typeof value)
             throw new ProblemError(409, `The shutdown strategy in use has no writable "${name}"`)
-          updates.push([name, value])
-        }
-        for (const [name, value] of updates) strategy[name] = value
+        applyAll(strategy, updates)
         return { status: 200, body: strategyView(ctx) }
       },
     },
@@ -149,10 +142,7 @@ export function managementRoutes(ctx: IntegrationContext, metrics: MetricsRender
         else if (action === 'suspend') await ctx.suspendRoute(id)
         else if (action === 'resume') await ctx.resumeRoute(id)
         else {
-          const b = objectBody(body)
-          onlyFields(b, ['timeoutMs', 'abortAfterTimeout'])
-          const timeoutMs = field(b, 'timeoutMs', 'nonNegative')
-          const abortAfterTimeout = field(b, 'abortAfterTimeout', 'boolean')
+          const { timeoutMs, abortAfterTimeout } = validateBody(body, STOP_ROUTE_FIELDS)
           stopped = await ctx.stopRoute(id, {
             ...(timeoutMs === undefined ? {} : { timeoutMs }),
             ...(abortAfterTimeout === undefined ? {} : { abortAfterTimeout }),
@@ -172,19 +162,22 @@ function strategyView(ctx: IntegrationContext): Record<string, unknown> {
   return out
 }
 
-/** A JSON object body; no body is `{}`. Form bodies work too (their values are strings, coerced below). */
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null) return {}
-  if (Buffer.isBuffer(body) && body.length === 0) return {}
-  if (typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body))
-    return body as Record<string, unknown>
-  throw new ProblemError(400, 'The body must be a JSON object (Content-Type: application/json)')
-}
-
-function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const name of Object.keys(body))
-    if (!allowed.includes(name))
-      throw new ProblemError(400, `Unknown field "${name}" (allowed: ${allowed.join(', ')})`)
+/**
+ * Sets every update, or none: a setter that refuses a value (a strategy validating its own options) puts back
+ * the values already set and answers 400.
+ */
+function applyAll(
+  strategy: Record<string, unknown>,
+  updates: ReadonlyArray<readonly [string, unknown]>,
+): void {
+  const before = updates.map(([name]) => [name, strategy[name]] as const)
+  try {
+    for (const [name, value] of updates) strategy[name] = value
+  } catch (err) {
+    for (const [name, value] of before) strategy[name] = value
+    if (isDromedaryError(err)) throw new ProblemError(400, err.message)
+    throw err
+  }
 }
 
 function optionalString(source: Readonly<Record<string, unknown>>, name: string): string | undefined {
@@ -192,38 +185,4 @@ function optionalString(source: Readonly<Record<string, unknown>>, name: string)
   if (v === undefined) return undefined
   if (typeof v !== 'string' || v === '') throw new ProblemError(400, `"${name}" must be a non-empty string`)
   return v
-}
-
-function field(source: Readonly<Record<string, unknown>>, name: string, kind: 'boolean'): boolean | undefined
-function field(
-  source: Readonly<Record<string, unknown>>,
-  name: string,
-  kind: 'nonNegative' | 'positive',
-): number | undefined
-function field(
-  source: Readonly<Record<string, unknown>>,
-  name: string,
-  kind: FieldKind,
-): number | boolean | undefined
-function field(
-  source: Readonly<Record<string, unknown>>,
-  name: string,
-  kind: FieldKind,
-): number | boolean | undefined {
-  const raw = source[name]
-  if (raw === undefined) return undefined
-  if (kind === 'boolean') {
-    if (typeof raw === 'boolean') return raw
-    if (raw === 'true' || raw === 'false') return raw === 'true'
-    throw new ProblemError(400, `"${name}" must be true or false`)
-  }
-  const n =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN
-  const ok = Number.isFinite(n) && (kind === 'positive' ? n > 0 : n >= 0)
-  if (!ok)
-    throw new ProblemError(
-      400,
-      `"${name}" must be a ${kind === 'positive' ? 'positive' : 'non-negative'} number`,
-    )
-  return n
 }
