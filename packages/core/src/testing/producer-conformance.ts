@@ -56,6 +56,8 @@ const abortEndsSend: ProducerCheck = {
   applies: (c) => c.stall === true,
   async run(s) {
     const ctx = await s.open()
+    // A first send sets the producer up (channel, connection), so the stalled one waits on the peer itself.
+    s.is.equal((await s.send(ctx, 'warm')).exception, undefined, 'a send before the stall completes')
     await s.fixture.stall!()
     let settled = false
     const sending = s.send(ctx, 'stalled').finally(() => (settled = true))
