@@ -1,11 +1,14 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+const src = (pkg: string, entry = 'index') =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${entry}.ts`, import.meta.url))
 
 export default defineConfig({
   resolve: {
+    // First match wins: the subpath entry comes before its package.
     alias: {
+      '@dromedary/core/testing': src('core', 'testing/index'),
       '@dromedary/core': src('core'),
       '@dromedary/amqp': src('amqp'),
       '@dromedary/http': src('http'),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CoreErrorCodes, isDromedaryError } from '@dromedary/core'
 import { deferred, disposeContexts, flush, newContext } from '../support.js'
+import { expectIntakeReopenedAfterAbortedStop, expectOutsideRefusedInsideAccepted } from './closing-intake.js'
 
 afterEach(disposeContexts)
 
@@ -85,6 +86,14 @@ describe('direct:', () => {
     const ex = await ctx.producer().send('direct:a', null)
     expect(ex.exception).toBeInstanceOf(TypeError)
     expect(ctx.mock('after').receivedExchanges).toHaveLength(0)
+  })
+
+  it('refuses a ProducerTemplate send once its intake closed, while an exchange in flight still reaches it', async () => {
+    await expectOutsideRefusedInsideAccepted('direct:down')
+  })
+
+  it('takes ProducerTemplate sends again after a route stop aborted on timeout', async () => {
+    await expectIntakeReopenedAfterAbortedStop('direct:down')
   })
 
   it('rejects sends once the context is at shutdown now with DROMEDARY_ERR_SHUTTING_DOWN', async () => {

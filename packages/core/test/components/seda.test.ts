@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CoreErrorCodes, isDromedaryError } from '@dromedary/core'
+import { expectIntakeReopenedAfterAbortedStop, expectOutsideRefusedInsideAccepted } from './closing-intake.js'
 import { deferred, disposeContexts, exchangesTotal, flush, newContext } from '../support.js'
 import type { Deferred } from '../support.js'
 
@@ -229,6 +230,14 @@ describe('seda:', () => {
     await ctx.inflight.whenEmpty()
     await flush()
     expect(await exchangesTotal(ctx, 'q', 'failed')).toBe(1)
+  })
+
+  it('refuses a ProducerTemplate send once its intake closed, while an exchange in flight still reaches it', async () => {
+    await expectOutsideRefusedInsideAccepted('seda:down')
+  })
+
+  it('takes ProducerTemplate sends again after a route stop aborted on timeout', async () => {
+    await expectIntakeReopenedAfterAbortedStop('seda:down')
   })
 
   it('rejects sends once the context is at shutdown now with DROMEDARY_ERR_SHUTTING_DOWN', async () => {

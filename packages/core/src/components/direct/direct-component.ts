@@ -13,6 +13,11 @@ import type { CoreInternals } from '../internals.js'
 interface Slot {
   host: ConsumerHost | undefined
   active: boolean
+  /**
+   * Set by the consumer's `prepareShutdown`: exchanges already in flight in a route may still call in (the
+   * drain needs them to), a call from outside any route (a ProducerTemplate) is refused.
+   */
+  intakeClosed: boolean
 }
 
 function raise(ex: Exchange): void {
@@ -41,6 +46,8 @@ class DirectProducer implements Producer {
     if (aborted !== undefined) throw errors.aborted(aborted)
     const host = this.#slot.host
     if (host === undefined || !this.#slot.active) throw errors.noConsumer(this.#uri)
+    if (this.#slot.intakeClosed && !(exchange as DefaultExchange).tracked)
+      throw errors.shuttingDown(`send to ${this.#uri}`)
     const r = host.process(exchange)
     if (r === undefined) return raise(exchange)
     return r.then(() => raise(exchange))
@@ -62,6 +69,11 @@ class DirectConsumer implements Consumer {
   }
   start(): void {
     this.#slot.active = true
+    this.#slot.intakeClosed = false
+  }
+  /** Stops intake from outside the routes; calls from exchanges in flight go on until `stop`. */
+  prepareShutdown(): void {
+    this.#slot.intakeClosed = true
   }
   stop(): void {
     this.#slot.active = false
@@ -71,6 +83,7 @@ class DirectConsumer implements Consumer {
   }
   resume(): void {
     this.#slot.active = true
+    this.#slot.intakeClosed = false
   }
 }
 
@@ -79,7 +92,7 @@ export function directComponent(internals: CoreInternals): Component {
   const slots = new Map<string, Slot>()
   const slotFor = (name: string): Slot => {
     let s = slots.get(name)
-    if (s === undefined) slots.set(name, (s = { host: undefined, active: false }))
+    if (s === undefined) slots.set(name, (s = { host: undefined, active: false, intakeClosed: false }))
     return s
   }
   return {

@@ -40,6 +40,12 @@ class SedaQueue {
   claimed = false
   /** Some route sends to it (for the start-up warning about queues nobody consumes). */
   produced = false
+  /**
+   * Set by the consumer's `prepareShutdown`: from then on only exchanges already in flight in a route may still
+   * send here (a deferred queue drains what its upstream routes still hand it); a send from outside any route
+   * (a ProducerTemplate) is refused, so it cannot keep a draining queue busy.
+   */
+  intakeClosed = false
 
   constructor(readonly uri: string) {}
 
@@ -95,6 +101,7 @@ class SedaProducer implements Producer {
     const q = this.queue
     if (level === 'shutdown' || (level === 'pending' && q.consumer === undefined && q.claimed))
       throw errors.shuttingDown(`send to ${q.uri}`)
+    if (q.intakeClosed && !ex.tracked) throw errors.shuttingDown(`send to ${q.uri}`)
     if (this.opts.failIfNoConsumers && q.consumer === undefined) throw errors.noConsumer(q.uri)
   }
 
@@ -191,6 +198,7 @@ class SedaConsumer implements Consumer, SuspendSlot {
 
   start(): void {
     this.#queue.consumer = this
+    this.#queue.intakeClosed = false
     this.#active = true
     this.wake()
   }
@@ -242,8 +250,12 @@ class SedaConsumer implements Consumer, SuspendSlot {
     return this.#queue.messages.length
   }
 
-  /** Graceful: keeps pulling, as it defers and drains. Forced: takes nothing more from the queue. */
+  /**
+   * Graceful: keeps pulling, as it defers and drains; sends from outside any route are refused from now on.
+   * Forced: takes nothing more from the queue.
+   */
   prepareShutdown(options: { forced: boolean }): void {
+    this.#queue.intakeClosed = true
     if (options.forced) this.#active = false
   }
 
