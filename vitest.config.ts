@@ -9,6 +9,8 @@ export default defineConfig({
       '@dromedary/core': src('core'),
       '@dromedary/amqp': src('amqp'),
       '@dromedary/http': src('http'),
+      '@dromedary/nats': src('nats'),
+      '@dromedary/redis': src('redis'),
     },
   },
   test: {
