@@ -80,6 +80,7 @@ describe('nats against a silent server', () => {
     await consumer.stop({ forced: false, signal: deadline.signal })
     await component.close!({ forced: false, signal: deadline.signal })
     const elapsed = performance.now() - t0
+    console.log(`bounded stop: ${Math.round(elapsed)} ms (deadline ${budgetMs} ms)`)
     expect(elapsed).toBeLessThan(budgetMs + 1000)
 
     // Nothing was acknowledged: all three come back (the running one after ack_wait).

@@ -189,16 +189,22 @@ export function parseEntries(raw: readonly unknown[]): StreamEntry[] {
 }
 
 function newClient(s: RedisConnectionSettings, commands: boolean): Client {
-  return createClient({
+  let connected = false
+  const client = createClient({
     url: s.url,
     RESP: 2,
     name: commands ? s.name : `${s.name}:reader`,
     socket: {
       connectTimeout: s.connectTimeoutMs,
-      reconnectStrategy: (retries: number) =>
-        Math.min(s.reconnectMaxDelayMs, s.reconnectInitialDelayMs * 2 ** Math.min(retries, 20)),
+      // The first connection fails fast (a wrong URL fails ctx.start()); once connected, reconnect forever.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        connected
+          ? Math.min(s.reconnectMaxDelayMs, s.reconnectInitialDelayMs * 2 ** Math.min(retries, 20))
+          : cause,
     },
   })
+  client.once('ready', () => (connected = true))
+  return client as Client
 }
 
 async function closeClient(client: Client, signal: AbortSignal | undefined): Promise<void> {
