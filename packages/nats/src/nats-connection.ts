@@ -9,8 +9,10 @@ import {
   DeliverPolicy,
   jetstream,
   jetstreamManager,
+  type ConsumeCallback,
   type ConsumerInfo,
   type ConsumerMessages,
+  type FetchMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -56,9 +58,9 @@ export interface PullConsumerSpec {
   readonly deliverPolicy: 'all' | 'new'
 }
 
-/** One open fetch (pull request): its messages, and a way to end it early. @internal */
+/** One open fetch (pull request): settles when it is filled, expires (resolves) or fails (rejects). @internal */
 export interface NatsFetch {
-  readonly messages: AsyncIterable<NatsJsMessage>
+  readonly done: Promise<void>
   /** Ends the fetch now; messages the server sends after this are redelivered after `ack_wait`. */
   stop(): void
 }
@@ -67,7 +69,8 @@ export interface NatsFetch {
 export interface NatsPullConsumer {
   /** The consumer's `ack_wait` on the server, in ms (it wins over the URI's when the consumer existed). */
   readonly ackWaitMs: number
-  fetch(maxMessages: number, expiresMs: number): Promise<NatsFetch>
+  /** Opens a pull request for `maxMessages`; each message is handed to `onMessage` as it arrives. */
+  fetch(maxMessages: number, expiresMs: number, onMessage: (msg: NatsJsMessage) => void): Promise<NatsFetch>
 }
 
 /** The result of a JetStream publish. @internal */
@@ -192,12 +195,20 @@ export class NatsConnectionHandle {
     const ackWaitMs = Math.max(1, Math.round((config.ack_wait ?? 30_000 * NANOS_PER_MS) / NANOS_PER_MS))
     return {
       ackWaitMs,
-      async fetch(maxMessages, expiresMs) {
-        const messages: ConsumerMessages = await consumer.fetch({
+      async fetch(maxMessages, expiresMs, onMessage) {
+        // The client hands messages to a callback when one is given (its `consume()` documents it; `fetch()`
+        // shares the implementation). All messages of one socket read are then handled in one go, so their acks
+        // leave in one write instead of one write per message, as with the async iterator.
+        const options: FetchMessages & ConsumeCallback = {
           max_messages: maxMessages,
           expires: expiresMs,
+          callback: onMessage,
+        }
+        const messages: ConsumerMessages = await consumer.fetch(options)
+        const done = messages.closed().then((err) => {
+          if (err instanceof Error) throw err
         })
-        return { messages, stop: () => void messages.close().catch(() => undefined) }
+        return { done, stop: () => void messages.close().catch(() => undefined) }
       },
     }
   }

@@ -73,7 +73,11 @@ export class NatsConsumer implements Consumer {
   #state: State = 'stopped'
   #handBack = false
   #consumer: NatsPullConsumer | undefined = undefined
-  #fetch: NatsFetch | undefined = undefined
+  /** Open pull requests, and the messages they asked for that have not arrived yet. */
+  readonly #fetches = new Set<NatsFetch>()
+  #outstanding = 0
+  #fetchFailures = 0
+  #opening: Promise<void> = Promise.resolve()
   #loop: Promise<void> | undefined = undefined
   #heartbeat: NodeJS.Timeout | undefined = undefined
   #pumping = false
@@ -128,8 +132,8 @@ export class NatsConsumer implements Consumer {
     // The open fetch ends when it is filled or expires (`expiresMs`): every message it brings arrives here and is
     // handed back or processed. Cut short only when forced or when the deadline passes (those few messages are
     // then redelivered after ack_wait).
-    if (options.forced) this.#fetch?.stop()
-    else if (!(await untilAborted(this.#loop, options.signal))) this.#fetch?.stop()
+    if (options.forced) this.#stopFetches()
+    else if (!(await untilAborted(this.#loop, options.signal))) this.#stopFetches()
     if (this.#handBack) this.#handBackPending()
     else this.#pump()
   }
@@ -157,7 +161,7 @@ export class NatsConsumer implements Consumer {
     if (!finished) {
       // Forced, or the deadline passed: everything unfinished goes back to the stream now, and what those
       // exchanges do later is not acknowledged.
-      this.#fetch?.stop()
+      this.#stopFetches()
       this.#handBack = true
       this.#handBackPending()
       for (const held of this.#running.values()) this.#nak(held.msg, 0, 'requeued')
@@ -170,37 +174,79 @@ export class NatsConsumer implements Consumer {
 
   // --- fetching ------------------------------------------------------------------------------------
 
+  /**
+   * Keeps pull requests open for the free slots (batch − running − pending − asked for), pipelined: a new pull
+   * goes out as soon as half the batch is free, while earlier ones still deliver. Resolves once intake stopped
+   * and every open pull has ended.
+   */
   async #fetchLoop(): Promise<void> {
     const s = this.#s
-    const threshold = Math.max(1, Math.ceil(s.batch / 4))
-    let retryMs = RETRY_MIN_MS
+    const threshold = Math.max(1, Math.ceil(s.batch / 2))
+    const open = new Set<Promise<void>>()
     while (this.#state === 'consuming') {
-      const free = s.batch - this.#running.size - this.#pending.length
+      if (this.#fetchFailures > 0) {
+        const retryMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.#fetchFailures - 1))
+        await this.#capacity.until(() => this.#state !== 'consuming', retryMs)
+        if (this.#state !== 'consuming') break
+      }
+      const free = this.#free()
       if (free < threshold) {
-        await this.#capacity.until(
-          () =>
-            this.#state !== 'consuming' || s.batch - this.#running.size - this.#pending.length >= threshold,
-        )
+        await this.#capacity.until(() => this.#state !== 'consuming' || this.#free() >= threshold)
         continue
       }
-      try {
-        this.#fetch = await this.#consumer!.fetch(free, s.expiresMs)
-        for await (const msg of this.#fetch.messages) this.#onMessage(msg)
-        retryMs = RETRY_MIN_MS
-        this.#host.setReady(true)
-      } catch (err) {
-        if (this.#state !== 'consuming') break
-        this.#host.setReady(false)
-        this.#log.warn(
-          { err, route: this.#host.routeId, stream: s.stream, consumer: s.name },
-          `Fetching from JetStream consumer "${s.name}" of stream "${s.stream}" failed; retrying in ${retryMs} ms`,
-        )
-        await this.#capacity.until(() => this.#state !== 'consuming', retryMs)
-        retryMs = Math.min(RETRY_MAX_MS, retryMs * 2)
-      } finally {
-        this.#fetch = undefined
-      }
+      this.#outstanding += free
+      const task: Promise<void> = this.#receive(free).finally(() => open.delete(task))
+      open.add(task)
+      // Opening the pull request is asynchronous; wait for it, so the next free count is right.
+      await this.#opening
     }
+    await Promise.all(open)
+  }
+
+  /** Opens one pull request and takes its messages until it is filled, expires or fails. */
+  async #receive(requested: number): Promise<void> {
+    let received = 0
+    let fetch: NatsFetch | undefined
+    const opening = this.#consumer!.fetch(requested, this.#s.expiresMs, (msg) => {
+      received++
+      this.#outstanding--
+      this.#onMessage(msg)
+    })
+    this.#opening = opening.then(
+      () => undefined,
+      () => undefined,
+    )
+    try {
+      fetch = await opening
+      this.#fetches.add(fetch)
+      await fetch.done
+      if (this.#fetchFailures > 0) this.#fetchFailures = 0
+      this.#host.setReady(true)
+    } catch (err) {
+      if (this.#state === 'consuming') this.#fetchFailed(err)
+    } finally {
+      this.#outstanding -= requested - received
+      if (fetch !== undefined) this.#fetches.delete(fetch)
+      this.#capacity.wake()
+    }
+  }
+
+  #fetchFailed(err: unknown): void {
+    const s = this.#s
+    this.#fetchFailures++
+    this.#host.setReady(false)
+    this.#log.warn(
+      { err, route: this.#host.routeId, stream: s.stream, consumer: s.name },
+      `Fetching from JetStream consumer "${s.name}" of stream "${s.stream}" failed; retrying`,
+    )
+  }
+
+  #free(): number {
+    return this.#s.batch - this.#running.size - this.#pending.length - this.#outstanding
+  }
+
+  #stopFetches(): void {
+    for (const fetch of this.#fetches) fetch.stop()
   }
 
   #startHeartbeat(ackWaitMs: number): void {

@@ -15,7 +15,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream'
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node'
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
+import { unreachableError, useService } from '../../../../test/support/use-service.js'
 
 /** The server the suites run against (only ever 127.0.0.1). */
 export const NATS_SERVER = process.env.NATS_SERVER ?? '127.0.0.1:4222'
@@ -26,49 +26,23 @@ export async function connectNats(): Promise<NatsOracle> {
     const nc = await connect({ servers: NATS_SERVER, name: 'dromedary-test-oracle', timeout: 3000 })
     return new NatsOracle(nc, await jetstreamManager(nc))
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err)
-    throw new Error(
-      `NATS with JetStream is not reachable at ${NATS_SERVER} (${why}). ` +
-        `The @dromedary/nats suites need a real server${process.env.CI === undefined ? '' : ' (CI is set: this is a failure, not a skip)'}; ` +
-        'start one (`nats-server -a 127.0.0.1 -p 4222 -js`) or set NATS_SERVER.',
+    throw unreachableError(
+      'NATS with JetStream',
+      NATS_SERVER,
+      err,
+      'start one (`nats-server -a 127.0.0.1 -p 4222 -js`) or set NATS_SERVER',
     )
   }
 }
 
-/**
- * Installs the suite hooks: connects the oracle once, makes every test fail with the reason when the server is
- * unreachable, force-stops the contexts a test left running and deletes its streams.
- */
+/** Suite hooks (see `useService`) with the NATS oracle. */
 export function useNats(): { readonly nats: NatsOracle; track(ctx: IntegrationContext): IntegrationContext } {
-  let oracle: NatsOracle | undefined
-  let unreachable: unknown
-  const contexts: IntegrationContext[] = []
-  beforeAll(async () => {
-    try {
-      oracle = await connectNats()
-    } catch (err) {
-      unreachable = err
-    }
-  })
-  beforeEach(() => {
-    if (unreachable !== undefined) throw unreachable
-  })
-  afterEach(async () => {
-    for (const ctx of contexts.splice(0)) if (ctx.status !== 'stopped') await ctx.forceStop()
-    await oracle?.cleanup()
-  })
-  afterAll(async () => {
-    await oracle?.close()
-  })
+  const service = useService(connectNats)
   return {
     get nats() {
-      if (oracle === undefined) throw new Error('the NATS oracle is not connected')
-      return oracle
+      return service.oracle
     },
-    track(ctx) {
-      contexts.push(ctx)
-      return ctx
-    },
+    track: (ctx) => service.track(ctx),
   }
 }
 

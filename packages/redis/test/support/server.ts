@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IntegrationContext } from '@dromedary/core'
 import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
+import { unreachableError, useService } from '../../../../test/support/use-service.js'
 
 /** The server the suites run against (only ever 127.0.0.1). */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -24,53 +24,27 @@ export async function connectRedis(): Promise<RedisOracle> {
   try {
     await client.connect()
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err)
-    throw new Error(
-      `Redis is not reachable at ${REDIS_URL} (${why}). ` +
-        `The @dromedary/redis suites need a real server${process.env.CI === undefined ? '' : ' (CI is set: this is a failure, not a skip)'}; ` +
-        'start one (`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`) or set REDIS_URL.',
+    throw unreachableError(
+      'Redis',
+      REDIS_URL,
+      err,
+      'start one (`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`) or set REDIS_URL',
     )
   }
   return new RedisOracle(client as OracleClient)
 }
 
-/**
- * Installs the suite hooks: connects the oracle once, makes every test fail with the reason when Redis is
- * unreachable, force-stops the contexts a test left running and deletes its keys.
- */
+/** Suite hooks (see `useService`) with the Redis oracle. */
 export function useRedis(): {
   readonly redis: RedisOracle
   track(ctx: IntegrationContext): IntegrationContext
 } {
-  let oracle: RedisOracle | undefined
-  let unreachable: unknown
-  const contexts: IntegrationContext[] = []
-  beforeAll(async () => {
-    try {
-      oracle = await connectRedis()
-    } catch (err) {
-      unreachable = err
-    }
-  })
-  beforeEach(() => {
-    if (unreachable !== undefined) throw unreachable
-  })
-  afterEach(async () => {
-    for (const ctx of contexts.splice(0)) if (ctx.status !== 'stopped') await ctx.forceStop()
-    await oracle?.cleanup()
-  })
-  afterAll(async () => {
-    await oracle?.close()
-  })
+  const service = useService(connectRedis)
   return {
     get redis() {
-      if (oracle === undefined) throw new Error('the Redis oracle is not connected')
-      return oracle
+      return service.oracle
     },
-    track(ctx) {
-      contexts.push(ctx)
-      return ctx
-    },
+    track: (ctx) => service.track(ctx),
   }
 }
 
