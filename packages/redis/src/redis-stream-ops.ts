@@ -51,7 +51,7 @@ export class StreamOps {
     start: string,
     count: number,
   ): Promise<{ next: string; entries: StreamEntry[]; deleted: string[] }> {
-    const reply = (await this.#c.sendBufferCommand([
+    const reply = (await this.#c.sendCommand([
       'XAUTOCLAIM',
       this.key,
       this.group,
@@ -60,9 +60,9 @@ export class StreamOps {
       start,
       'COUNT',
       String(count),
-    ])) as [Buffer, unknown[], Buffer[] | undefined]
+    ])) as [string, unknown[], string[] | undefined]
     return {
-      next: reply[0].toString(),
+      next: String(reply[0]),
       entries: parseEntries(reply[1]),
       deleted: (reply[2] ?? []).map(String),
     }
