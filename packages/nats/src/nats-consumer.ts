@@ -81,6 +81,7 @@ export class NatsConsumer implements Consumer {
   #loop: Promise<void> | undefined = undefined
   #heartbeat: NodeJS.Timeout | undefined = undefined
   #pumping = false
+  #ready = true
 
   constructor(host: ConsumerHost, runtime: NatsConsumerRuntime, settings: NatsConsumerSettings) {
     this.#host = host
@@ -221,7 +222,7 @@ export class NatsConsumer implements Consumer {
       this.#fetches.add(fetch)
       await fetch.done
       if (this.#fetchFailures > 0) this.#fetchFailures = 0
-      this.#host.setReady(true)
+      this.#setReady(true)
     } catch (err) {
       if (this.#state === 'consuming') this.#fetchFailed(err)
     } finally {
@@ -234,7 +235,7 @@ export class NatsConsumer implements Consumer {
   #fetchFailed(err: unknown): void {
     const s = this.#s
     this.#fetchFailures++
-    this.#host.setReady(false)
+    this.#setReady(false)
     this.#log.warn(
       { err, route: this.#host.routeId, stream: s.stream, consumer: s.name },
       `Fetching from JetStream consumer "${s.name}" of stream "${s.stream}" failed; retrying`,
@@ -414,6 +415,13 @@ export class NatsConsumer implements Consumer {
       // The connection is closed (forced stop): the server redelivers after ack_wait.
       return false
     }
+  }
+
+  /** Tells the route whether intake works (reads or pulls succeed), once per change. */
+  #setReady(ready: boolean): void {
+    if (this.#ready === ready) return
+    this.#ready = ready
+    this.#host.setReady(ready)
   }
 
   #pump(): void {

@@ -83,6 +83,7 @@ export class RedisConsumer implements Consumer {
   #claiming: Promise<void> | undefined = undefined
   #timers: NodeJS.Timeout[] = []
   #pumping = false
+  #ready = true
 
   constructor(host: ConsumerHost, runtime: RedisConsumerRuntime, settings: RedisConsumerSettings) {
     this.#host = host
@@ -195,10 +196,10 @@ export class RedisConsumer implements Consumer {
       try {
         entries = await this.#reader!.readGroup(s.stream, s.group, s.consumer, free, s.blockMs)
         retryMs = RETRY_MIN_MS
-        this.#host.setReady(true)
+        this.#setReady(true)
       } catch (err) {
         if (this.#state !== 'consuming') break
-        this.#host.setReady(false)
+        this.#setReady(false)
         this.#log.warn(
           { err, route: this.#host.routeId, stream: s.stream, group: s.group },
           `Reading stream "${s.stream}" (group "${s.group}") failed; retrying in ${retryMs} ms`,
@@ -275,7 +276,8 @@ export class RedisConsumer implements Consumer {
     const ids: string[] = []
     for (const held of this.#running.values()) if (now - held.touchedAt >= every) ids.push(touched(held, now))
     for (const held of this.#pending) if (now - held.touchedAt >= every) ids.push(touched(held, now))
-    if (ids.length > 0) void this.#ops!.touch(ids).catch(() => undefined)
+    // Touched a third of minIdleMs ago at the latest; half that leaves room for clock and timer drift.
+    if (ids.length > 0) void this.#ops!.touch(ids, Math.floor(every / 2)).catch(() => undefined)
   }
 
   // --- entries (hot path) --------------------------------------------------------------------------
@@ -408,6 +410,13 @@ export class RedisConsumer implements Consumer {
       this.#flushes.delete(p)
       this.#release(held)
     })
+  }
+
+  /** Tells the route whether intake works (reads or pulls succeed), once per change. */
+  #setReady(ready: boolean): void {
+    if (this.#ready === ready) return
+    this.#ready = ready
+    this.#host.setReady(ready)
   }
 
   #pump(): void {

@@ -94,9 +94,20 @@ export class StreamOps {
     return this.#c.sendCommand(args)
   }
 
-  /** Resets the idle time of `ids` (still being worked on), without counting a delivery. */
-  touch(ids: readonly string[]): Promise<unknown> {
-    return this.#c.sendCommand(['XCLAIM', this.key, this.group, this.consumer, '0', ...ids, 'JUSTID'])
+  /**
+   * Resets the idle time of `ids` (still being worked on), without counting a delivery. Only entries idle for
+   * `minIdleMs` are touched: one another consumer has claimed since (its idle time was reset then) is left to it.
+   */
+  touch(ids: readonly string[], minIdleMs: number): Promise<unknown> {
+    return this.#c.sendCommand([
+      'XCLAIM',
+      this.key,
+      this.group,
+      this.consumer,
+      String(minIdleMs),
+      ...ids,
+      'JUSTID',
+    ])
   }
 
   /** Copies an entry to the dead-letter stream (with why, from where and how often), then acks it. */
