@@ -211,6 +211,7 @@ export class NatsConsumer implements Consumer {
     const opening = this.#consumer!.fetch(requested, this.#s.expiresMs, (msg) => {
       received++
       this.#outstanding--
+      if (!this.#ready) this.#setReady(true)
       this.#onMessage(msg)
     })
     this.#opening = opening.then(

@@ -211,3 +211,22 @@ describe('nats consumer', () => {
     expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).toContain('DROMEDARY_ERR_NATS_CONSUMER')
   })
 })
+
+describe('nats consumer readiness', () => {
+  it('reports not ready while its consumer is gone, and ready again once it is back', async () => {
+    const stream = await nats.stream('ready')
+    await nats.consumer(stream, 'c')
+    const ctx = context()
+    ctx.addRoutes((r) => r.from(`nats:stream:${stream}?consumer=c&create=false`).to('mock:out'))
+    await ctx.start()
+    expect(ctx.health().ready).toBe(true)
+    await nats.jsm.consumers.delete(stream, 'c')
+    await expect.poll(() => ctx.health().ready, { timeout: 10_000 }).toBe(false)
+    await nats.consumer(stream, 'c')
+    await nats.publish(`${stream}.in`, [{ back: true }])
+    const out = ctx.mock('out').expectedMessageCount(1)
+    await out.assertIsSatisfied({ timeoutMs: 15_000 })
+    expect(ctx.health().ready).toBe(true)
+    await ctx.stop()
+  })
+})

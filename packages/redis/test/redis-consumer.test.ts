@@ -241,3 +241,21 @@ describe('redis consumer', () => {
     expect(await redis.remaining(stream, 'g')).toBe(0)
   })
 })
+
+describe('redis consumer readiness', () => {
+  it('reports not ready while its group is gone, and ready again once it is back', async () => {
+    const stream = redis.key('ready')
+    const ctx = context()
+    ctx.addRoutes((r) => r.from(`redis:stream:${stream}?group=g&blockMs=100`).to('mock:out'))
+    await ctx.start()
+    expect(ctx.health().ready).toBe(true)
+    await redis.client.sendCommand(['XGROUP', 'DESTROY', stream, 'g'])
+    await expect.poll(() => ctx.health().ready, { timeout: 10_000 }).toBe(false)
+    await redis.client.sendCommand(['XGROUP', 'CREATE', stream, 'g', '$'])
+    await redis.add(stream, [{ back: true }])
+    const out = ctx.mock('out').expectedMessageCount(1)
+    await out.assertIsSatisfied({ timeoutMs: 15_000 })
+    expect(ctx.health().ready).toBe(true)
+    await ctx.stop()
+  })
+})
