@@ -284,7 +284,7 @@ export class RedisConsumer implements Consumer {
 
   #onEntry(held: Held): void {
     if (this.#handBack) {
-      void this.#handBackHeld([held], true).catch(() => undefined)
+      this.#track(this.#handBackHeld([held], true).catch(() => undefined))
       return
     }
     if (this.#pending.length > 0 || this.#running.size >= this.#s.batch) {
@@ -335,10 +335,12 @@ export class RedisConsumer implements Consumer {
       this.#acks.push(held.entry.id)
       if (!this.#ackScheduled) {
         this.#ackScheduled = true
-        setImmediate(() => this.#flushAcks())
+        // Acks of one burst of completions leave in one XACK; a microtask (not a later turn) keeps the window in
+        // which a crash redelivers processed entries small.
+        queueMicrotask(() => this.#flushAcks())
       }
     } else if (this.#host.wasAborted(ex)) {
-      void this.#handBackHeld([held], false).catch(() => undefined)
+      this.#track(this.#handBackHeld([held], false).catch(() => undefined))
     } else if (held.deliveries >= this.#s.maxDeliveries) {
       this.#deadLetter(held, ex.exception)
       return
@@ -371,6 +373,11 @@ export class RedisConsumer implements Consumer {
           `XACK of ${ids.length} entries failed; they stay pending and will be processed again`,
         ),
     )
+    this.#track(p)
+  }
+
+  /** Remembers a command under way (ack, hand-back, dead letter), so a graceful stop waits for its reply. */
+  #track(p: Promise<unknown>): void {
     this.#flushes.add(p)
     void p.finally(() => this.#flushes.delete(p))
   }
@@ -394,7 +401,7 @@ export class RedisConsumer implements Consumer {
         this.#runtime.counters.discarded.inc()
         this.#log.error(
           where,
-          `Entry ${entry.id} of stream "${s.stream}" failed ${held.deliveries} time(s) and was acked without processing; the route has no deadLetterStream`,
+          `Entry ${entry.id} of stream "${s.stream}" failed ${held.deliveries} time(s) and was dropped (acked); the route has no deadLetterStream`,
         )
       } else {
         this.#runtime.counters.dead_lettered.inc()

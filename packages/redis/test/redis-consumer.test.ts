@@ -203,7 +203,7 @@ describe('redis consumer', () => {
     await ctx.start()
     const line = await logger.waitFor((l) => l.level === 'error' && l.msg.includes('no deadLetterStream'))
     await ctx.stop()
-    expect(line.msg).toContain('acked without processing')
+    expect(line.msg).toContain('dropped (acked)')
     expect(await redis.remaining(stream, 'g')).toBe(0)
   })
 
