@@ -259,3 +259,64 @@ describe('redis consumer readiness', () => {
     await ctx.stop()
   })
 })
+
+describe('redis consumer hand-back', () => {
+  it('a graceful stop hands read-but-not-started entries back idle, with their delivery count restored', async () => {
+    const stream = redis.key('handback')
+    await redis.client.sendCommand(['XGROUP', 'CREATE', stream, 'g', '0', 'MKSTREAM'])
+    // Five entries a dead consumer left pending, delivered 3 times already; five new ones.
+    const old = await redis.add(
+      stream,
+      [0, 1, 2, 3, 4].map((n) => ({ n })),
+    )
+    await redis.client.sendCommand(['XREADGROUP', 'GROUP', 'g', 'dead', 'STREAMS', stream, '>'])
+    await redis.client.sendCommand([
+      'XCLAIM',
+      stream,
+      'g',
+      'dead',
+      '0',
+      ...old,
+      'IDLE',
+      '100000',
+      'RETRYCOUNT',
+      '3',
+    ])
+    await redis.add(
+      stream,
+      [5, 6, 7, 8, 9].map((n) => ({ n })),
+    )
+    const gate = deferred()
+    let running = 0
+    const ctx = context()
+    ctx.addRoutes((r) =>
+      r.from(`redis:stream:${stream}?group=g&consumer=me&batch=5&maxDeliveries=10`).process(async () => {
+        running++
+        await gate.promise
+      }),
+    )
+    // At start the claim (the dead consumer's five) and the first read (the five new) both fill the batch: five
+    // run, five wait.
+    await ctx.start()
+    await expect.poll(() => running).toBe(5)
+    await expect.poll(() => ctx.routes()[0]!.pending, { timeout: 5000 }).toBe(5)
+    const stopping = ctx.stop()
+    await expect.poll(() => ctx.routes()[0]!.pending).toBe(0)
+    gate.resolve()
+    await stopping
+    const rows = await redis.client.sendCommand<Array<[string, string, number, number]>>([
+      'XPENDING',
+      stream,
+      'g',
+      '-',
+      '+',
+      '20',
+    ])
+    expect(rows.length).toBe(5)
+    const counts = new Set(rows.map((row) => Number(row[3])))
+    // Restored: 3 for the dead consumer's (claimed: 4), 0 for new ones (read: 1).
+    expect([[0], [3]]).toContainEqual([...counts])
+    for (const row of rows) expect(Number(row[2])).toBeGreaterThan(1_000_000)
+    expect(await counter(ctx, 'dromedary_redis_messages_total', { stream, outcome: 'handed_back' })).toBe(5)
+  })
+})
