@@ -13,6 +13,8 @@ export default defineConfig({
       '@dromedary/amqp': src('amqp'),
       '@dromedary/http': src('http'),
       '@dromedary/postgres': src('postgres'),
+      '@dromedary/nats': src('nats'),
+      '@dromedary/redis': src('redis'),
     },
   },
   test: {

@@ -6,6 +6,8 @@
 import { amqpConsume, amqpConsumeInbox, amqpPublish } from './amqp/amqp.mjs'
 import { coreAlloc, coreDirectSync, coreSedaAsync } from './core/core.mjs'
 import { httpGet } from './http/http.mjs'
+import { natsConsume } from './nats/nats.mjs'
+import { idempotentRedis, redisConsume } from './redis/redis.mjs'
 import { failedRow, formatTable, toRow, writeResults } from './lib/report.mjs'
 import { round } from './lib/stats.mjs'
 import { scaleInflight, scaleRoutes } from './scale/scale.mjs'
@@ -19,6 +21,9 @@ const BENCHMARKS = [
   amqpConsume,
   amqpPublish,
   amqpConsumeInbox,
+  natsConsume,
+  redisConsume,
+  idempotentRedis,
   shutdownLatency,
   scaleRoutes,
   scaleInflight,

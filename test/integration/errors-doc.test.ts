@@ -32,17 +32,22 @@ async function documentedCodes(): Promise<Map<string, Set<string>>> {
  * The `*ErrorCodes` map a transport package exports from its index, or undefined when it exports none.
  * Loaded at run time so this suite does not depend on the packages' exports at type level.
  */
-async function exportedCodes(pkg: 'amqp' | 'http' | 'postgres'): Promise<readonly string[] | undefined> {
-  const load = {
-    amqp: () => import('@dromedary/amqp'),
-    http: () => import('@dromedary/http'),
-    postgres: () => import('@dromedary/postgres'),
-  }
-  const mod = (await load[pkg]()) as Record<string, unknown>
+async function exportedCodes(pkg: Transport): Promise<readonly string[] | undefined> {
+  const mod = (await TRANSPORTS[pkg]()) as Record<string, unknown>
   const key = Object.keys(mod).find((k) => k.endsWith('ErrorCodes'))
   if (key === undefined) return undefined
   return Object.values(mod[key] as Record<string, string>)
 }
+
+/** Every transport package, loaded at run time. */
+const TRANSPORTS = {
+  amqp: () => import('@dromedary/amqp'),
+  http: () => import('@dromedary/http'),
+  postgres: () => import('@dromedary/postgres'),
+  nats: () => import('@dromedary/nats'),
+  redis: () => import('@dromedary/redis'),
+}
+type Transport = keyof typeof TRANSPORTS
 
 const sorted = (codes: Iterable<string>) => [...codes].sort()
 
@@ -52,6 +57,8 @@ const registries: Record<string, readonly string[] | undefined> = {
   amqp: await exportedCodes('amqp'),
   http: await exportedCodes('http'),
   postgres: await exportedCodes('postgres'),
+  nats: await exportedCodes('nats'),
+  redis: await exportedCodes('redis'),
 }
 
 describe('docs/errors.md', () => {
@@ -59,7 +66,7 @@ describe('docs/errors.md', () => {
     expect(sorted(doc.get('core') ?? [])).toEqual(sorted(Object.values(CoreErrorCodes)))
   })
 
-  for (const pkg of ['amqp', 'http', 'postgres'] as const) {
+  for (const pkg of Object.keys(TRANSPORTS) as Transport[]) {
     it(`lists exactly the codes of @dromedary/${pkg} under its section`, () => {
       // Every transport exports its `*ErrorCodes` map from its index; a missing map is a failure, not a skip.
       const codes = registries[pkg]

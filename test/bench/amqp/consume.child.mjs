@@ -7,33 +7,14 @@
 import { createContext } from '@dromedary/core'
 import { amqpComponent } from '@dromedary/amqp'
 import { params, reportResult } from '../lib/child.mjs'
+import { consumeResult, meter } from '../lib/meter.mjs'
 import { AMQP_URL, amqplib, CONSUME_QUEUE } from './broker.mjs'
 
 const { side, count } = params()
 const PREFETCH = 100
 
-/** Counts messages; resolves `done` with the window's wall and CPU time once `count` have been seen. */
-function meter() {
-  let n = 0
-  let t0 = 0
-  let cpu0
-  let finish
-  const done = new Promise((resolve) => (finish = resolve))
-  const tick = (body) => {
-    if (typeof body?.id !== 'number') throw new Error('body was not parsed')
-    if (++n === 1) {
-      t0 = performance.now()
-      cpu0 = process.cpuUsage()
-    } else if (n === count) {
-      const cpu = process.cpuUsage(cpu0)
-      finish({ ms: performance.now() - t0, cpuMicros: cpu.user + cpu.system })
-    }
-  }
-  return { tick, done }
-}
-
 async function consumeOurs() {
-  const { tick, done } = meter()
+  const { tick, done } = meter(count)
   const ctx = createContext({ logger: false, components: { amqp: amqpComponent({ url: AMQP_URL }) } })
   ctx.addRoutes((r) =>
     r.from(`amqp:queue:${CONSUME_QUEUE}?prefetch=${PREFETCH}`).process((ex) => tick(ex.message.body)),
@@ -45,7 +26,7 @@ async function consumeOurs() {
 }
 
 async function consumeBaseline() {
-  const { tick, done } = meter()
+  const { tick, done } = meter(count)
   const amqp = await amqplib()
   const conn = await amqp.connect(AMQP_URL)
   const ch = await conn.createChannel()
@@ -61,7 +42,5 @@ async function consumeBaseline() {
 }
 
 await reportResult(async () => {
-  const { ms, cpuMicros } = side === 'ours' ? await consumeOurs() : await consumeBaseline()
-  // The window spans count - 1 intervals between the first message and the last.
-  return { messagesPerSecond: ((count - 1) * 1000) / ms, cpuMicrosPerMessage: cpuMicros / (count - 1) }
+  return consumeResult(count, side === 'ours' ? await consumeOurs() : await consumeBaseline())
 })

@@ -11,7 +11,15 @@ export interface HeaderFilter {
 }
 
 /** Header namespaces set by components only: dropped when they arrive from outside, never sent (SPEC §1). */
-export const RESERVED_HEADER_PREFIXES: readonly string[] = ['dromedary.', 'amqp.', 'http.', 'tkv.']
+export const RESERVED_HEADER_PREFIXES: readonly string[] = [
+  'dromedary.',
+  'amqp.',
+  'http.',
+  'tkv.',
+  // The NATS and Redis transports set these (`nats.msgId` becomes `Nats-Msg-Id`): never from outside.
+  'nats.',
+  'redis.',
+]
 
 /** True for a name in a reserved namespace (`dromedary.`, `amqp.`, `http.`, `tkv.`), case-insensitively. */
 export function isReservedHeader(name: string): boolean {

@@ -1,0 +1,86 @@
+/**
+ * Event-driven waiting: `until(predicate)` resolves once `predicate()` holds, checked each time `wake()` is
+ * called (never by polling), or after `timeoutMs`.
+ * @internal
+ */
+export class Waiter {
+  #waiters: Array<{ check: () => boolean; resolve: () => void }> = []
+
+  until(predicate: () => boolean, timeoutMs?: number): Promise<void> {
+    if (predicate()) return Promise.resolve()
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      const entry = {
+        check: predicate,
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+      }
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== entry)
+          resolve()
+        }, timeoutMs)
+        timer.unref()
+      }
+      this.#waiters.push(entry)
+    })
+  }
+
+  /** Re-checks every waiter's predicate; resolves those that hold. */
+  wake(): void {
+    if (this.#waiters.length === 0) return
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) {
+      if (w.check()) w.resolve()
+      else this.#waiters.push(w)
+    }
+  }
+}
+
+/**
+ * Waits for `promise` unless `signal` aborts first (the shutdown deadline passed, or it was escalated).
+ * Resolves true when the promise settled, false when the signal won. Never rejects.
+ * @internal
+ */
+export function untilAborted(
+  promise: Promise<unknown> | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (promise === undefined) return Promise.resolve(true)
+  const settled = promise.then(
+    () => true,
+    () => true,
+  )
+  if (signal === undefined) return settled
+  if (signal.aborted) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(false)
+    signal.addEventListener('abort', onAbort, { once: true })
+    void settled.then(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(true)
+    })
+  })
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. @internal */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
