@@ -145,6 +145,15 @@ export class AmqpChannel {
     }
   }
 
+  /**
+   * A round trip on this channel: the broker handles a channel's frames in order, so when this resolves it
+   * has processed every acknowledgement sent before (a passive declare of `queue`; never rejects).
+   */
+  async roundTrip(queue: string): Promise<void> {
+    if (!this.#open) return
+    await this.channel.checkQueue(queue).catch(() => undefined)
+  }
+
   /** Nack of one message: `requeue` hands it back to the queue, otherwise it is dead-lettered or dropped. */
   nack(message: AmqpMessage, requeue: boolean): boolean {
     if (!this.#open) return false

@@ -143,7 +143,10 @@ export class AmqpConnection {
     if (model === undefined) return true
     // amqplib's RecoveringChannelModel.close never rejects: it stops reconnecting and closes the live model.
     // It never settles without close-ok, not even once the socket is gone, so it is raced, never awaited.
-    if (await settlesWithin(model.close(), options.timeoutMs, options.signal)) return true
+    const live = this.#live
+    const closing = model.close()
+    const done = live === undefined ? closing : Promise.race([closing, live.closed])
+    if (await settlesWithin(done, options.timeoutMs, options.signal)) return true
     this.#live?.destroySocket('the broker did not answer Connection.Close')
     return false
   }
@@ -247,12 +250,15 @@ export class AmqpSession {
   readonly #model: ChannelModel
   readonly #target: string
   readonly #logger: Logger
+  /** Resolves when this incarnation's connection is gone (closed by either side, or its socket lost). */
+  readonly closed: Promise<void>
 
   constructor(model: ChannelModel, generation: number, target: string, logger: Logger) {
     this.#model = model
     this.generation = generation
     this.#target = target
     this.#logger = logger
+    this.closed = new Promise((resolve) => model.once('close', () => resolve()))
   }
 
   /**

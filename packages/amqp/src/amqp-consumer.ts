@@ -63,6 +63,8 @@ export class AmqpConsumer implements Consumer {
   readonly #running = new IdleLatch()
   readonly #subscription: AmqpSubscription
   #pending: Delivery[] = []
+  /** Copies being republished with their count, by message id, until the original is acked. */
+  readonly #republishing = new Map<string, Promise<void>>()
   #pumping = false
   /** Draining with `completeCurrentTaskOnly` (or forced): deliveries not started go back to the queue. */
   #handBack = false
@@ -162,7 +164,7 @@ export class AmqpConsumer implements Consumer {
   // The broker did not answer in time: destroy the socket so nothing waits on it any more (the broker
   // requeues every unacknowledged message once it notices; recovery reconnects if the context goes on).
   #hangUp(att: Attachment | undefined, what: string): void {
-    if (att === undefined || !att.channel.isOpen) return
+    if (att === undefined) return
     this.#log.warn(
       {
         route: this.#host.routeId,
@@ -186,6 +188,7 @@ export class AmqpConsumer implements Consumer {
 
   #begin(att: Attachment, message: AmqpMessage): void {
     const s = this.#settings
+    if (this.#republishing.size > 0 && this.#holdCopy(att, message)) return
     if (s.maxRedeliveries !== undefined) {
       const verdict = redeliveryVerdict(message, s.maxRedeliveries)
       if (verdict.action === 'refuse') {
@@ -261,22 +264,43 @@ export class AmqpConsumer implements Consumer {
     if (this.#pending.length > 0) this.#pump()
   }
 
-  /** Republishes a redelivered message with its count, then acks the original once the copy is confirmed. */
+  /**
+   * Republishes a redelivered message with its count, then acks the original once the copy is confirmed.
+   * The copy can be delivered before that confirm; it is held until the broker has processed the original's
+   * ack, so a crash while processing the copy cannot leave the original to be delivered again as well.
+   */
   #republish(att: Attachment, message: AmqpMessage, earlier: number): void {
     const s = this.#settings
     this.#running.inc()
     const options = republishOptions(message, earlier, messageIdOf(message))
-    void (att.channel as AmqpConfirmChannel).publish('', s.queue, message.content, options).then(
-      () => {
-        att.channel.ack(message)
-        this.#finished()
-      },
+    const id = options.messageId
+    const done = (att.channel as AmqpConfirmChannel).publish('', s.queue, message.content, options).then(
+      // The round trip after the ack: once it returns, the broker has processed the ack (frames of a channel
+      // are handled in order), and only then may the held copy run.
+      () => (att.channel.ack(message) ? att.channel.roundTrip(s.queue) : undefined),
       (err: unknown) => {
         // Without a confirmed copy the count cannot be carried on; requeueing would loop uncounted.
         this.#refuse(att, message, err)
-        this.#finished()
       },
     )
+    this.#republishing.set(id, done)
+    void done.then(() => {
+      if (this.#republishing.get(id) === done) this.#republishing.delete(id)
+      this.#finished()
+    })
+  }
+
+  /** True when `message` is a copy whose original is still being republished: it begins once that is done. */
+  #holdCopy(att: Attachment, message: AmqpMessage): boolean {
+    if (message.properties.headers?.[DELIVERY_COUNT_HEADER] === undefined) return false
+    const republishing = this.#republishing.get(messageIdOf(message))
+    if (republishing === undefined) return false
+    this.#running.inc()
+    void republishing.then(() => {
+      this.#running.dec()
+      this.#begin(att, message)
+    })
+    return true
   }
 
   /** Nack without requeue: to the dead-letter exchange, or discarded by the broker (logged as an error). */
