@@ -25,6 +25,8 @@ export interface AmqpConnectionSettings {
   readonly onReconnect: () => void
 }
 
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
 /** Re-establishes a consumer on a fresh connection; runs inside amqplib's recovery `setup`. @internal */
 export type Recoverer = (session: AmqpSession) => Promise<void>
 
@@ -271,9 +273,11 @@ export class AmqpSession {
     connection.stream?.destroy?.(new Error(why))
   }
 
-  async openChannel(): Promise<AmqpChannel> {
+  /** A channel; `quiet` ones do not log the broker closing them (passive declares that may fail). */
+  async openChannel(options: { quiet?: boolean } = {}): Promise<AmqpChannel> {
     try {
-      return new AmqpChannel(await this.#model.createChannel(), this.#target, this.#logger)
+      const logger = options.quiet === true ? silentLogger : this.#logger
+      return new AmqpChannel(await this.#model.createChannel(), this.#target, logger)
     } catch (err) {
       throw errors.channel('open', err)
     }

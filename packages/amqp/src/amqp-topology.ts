@@ -144,7 +144,8 @@ class ChannelSource {
   constructor(readonly session: AmqpSession) {}
 
   async get(): Promise<AmqpChannel> {
-    if (this.#channel?.isOpen !== true) this.#channel = await this.session.openChannel()
+    // Quiet: a passive declare of something missing closes the channel, and that is an answer, not a fault.
+    if (this.#channel?.isOpen !== true) this.#channel = await this.session.openChannel({ quiet: true })
     return this.#channel
   }
 
