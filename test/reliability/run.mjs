@@ -16,6 +16,8 @@ const SCENARIOS = [
   'amqp-kill-9',
   'amqp-connection-drop',
   'amqp-broker-restart',
+  'amqp-crash-loop',
+  'amqp-silent-broker',
   'fuzz-dsl-and-uris',
   'fuzz-amqp-input',
   'soak',

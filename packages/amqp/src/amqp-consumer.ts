@@ -65,6 +65,11 @@ export class AmqpConsumer implements Consumer {
   #pending: Delivery[] = []
   /** Copies being republished with their count, by message id, until the original is acked. */
   readonly #republishing = new Map<string, Promise<void>>()
+  /** A suspect waiting to run on its own (deliveries paused, nothing else running or pending). */
+  #isolated: Delivery | undefined = undefined
+  #paused = false
+  /** The suspect running on its own; nothing else starts meanwhile. */
+  #runningIsolated: AmqpMessage | undefined = undefined
   #pumping = false
   /** Draining with `completeCurrentTaskOnly` (or forced): deliveries not started go back to the queue. */
   #handBack = false
@@ -126,7 +131,7 @@ export class AmqpConsumer implements Consumer {
   }
 
   pendingExchanges(): number {
-    return this.#pending.length
+    return this.#pending.length + (this.#isolated === undefined ? 0 : 1)
   }
 
   deferShutdown(): boolean {
@@ -140,7 +145,8 @@ export class AmqpConsumer implements Consumer {
       await this.prepareShutdown({ ...options, forced: false, task: this.#host.shutdownRunningTask })
     }
     const att = sub.detach()
-    const dropped = this.#pending.length
+    const dropped = this.pendingExchanges()
+    this.#isolated = undefined
     if (options.forced) {
       // Closing the channel makes the broker requeue everything unacknowledged, including exchanges still
       // running here. Close-ok is not awaited: a forced stop must not hang on a broker that does not answer;
@@ -179,7 +185,12 @@ export class AmqpConsumer implements Consumer {
   // --- deliveries (hot path) -------------------------------------------------------------------
 
   #onDelivery(att: Attachment, message: AmqpMessage): void {
-    if (this.#handBack || this.#pending.length > 0 || this.#running.count >= this.#settings.concurrency) {
+    if (
+      this.#handBack ||
+      this.#runningIsolated !== undefined ||
+      this.#pending.length > 0 ||
+      this.#running.count >= this.#settings.concurrency
+    ) {
       this.#pending.push({ attachment: att, message })
       return
     }
@@ -188,6 +199,10 @@ export class AmqpConsumer implements Consumer {
 
   #begin(att: Attachment, message: AmqpMessage): void {
     const s = this.#settings
+    if (this.#runningIsolated !== undefined && this.#runningIsolated !== message) {
+      this.#pending.push({ attachment: att, message })
+      return
+    }
     if (this.#republishing.size > 0 && this.#holdCopy(att, message)) return
     if (s.maxRedeliveries !== undefined) {
       const verdict = redeliveryVerdict(message, s.maxRedeliveries)
@@ -202,6 +217,10 @@ export class AmqpConsumer implements Consumer {
       }
       if (verdict.action === 'republish') {
         this.#republish(att, message, verdict.earlierDeliveries)
+        return
+      }
+      if (verdict.earlierDeliveries > 0 && this.#runningIsolated !== message) {
+        this.#isolate(att, message, verdict.earlierDeliveries)
         return
       }
     }
@@ -261,7 +280,49 @@ export class AmqpConsumer implements Consumer {
 
   #finished(): void {
     this.#running.dec()
+    if (this.#runningIsolated !== undefined && this.#running.count === 0) this.#endIsolation()
     if (this.#pending.length > 0) this.#pump()
+    else if (this.#isolated !== undefined) this.#runIsolatedWhenQuiet()
+  }
+
+  // --- suspects: a copy that ran before may be what killed the last process --------------------
+
+  /**
+   * Runs a suspect on its own: deliveries are paused (basic.cancel), what is running finishes, what is
+   * pending runs first (another suspect among them is sent to the back of the queue with its count as it
+   * is), and only then the suspect starts. If it kills the process, no other message is requeued with it.
+   */
+  #isolate(att: Attachment, message: AmqpMessage, earlier: number): void {
+    if (this.#isolated !== undefined) {
+      // One suspect at a time: this one goes to the back of the queue, its count unchanged.
+      this.#republish(att, message, earlier)
+      return
+    }
+    this.#isolated = { attachment: att, message }
+    void this.#subscription.pause().then(() => {
+      this.#paused = true
+      this.#runIsolatedWhenQuiet()
+    })
+  }
+
+  #runIsolatedWhenQuiet(): void {
+    const d = this.#isolated
+    if (d === undefined || !this.#paused || this.#handBack) return
+    if (this.#running.count > 0 || this.#pending.length > 0) return
+    this.#isolated = undefined
+    if (!d.attachment.channel.isOpen) {
+      this.#endIsolation()
+      return
+    }
+    this.#runningIsolated = d.message
+    this.#begin(d.attachment, d.message)
+    this.#host.notifyPending()
+  }
+
+  #endIsolation(): void {
+    this.#runningIsolated = undefined
+    this.#paused = false
+    void this.#subscription.unpause()
   }
 
   /**
@@ -325,7 +386,7 @@ export class AmqpConsumer implements Consumer {
   }
 
   #pump(): void {
-    if (this.#pumping || this.#handBack) return
+    if (this.#pumping || this.#handBack || this.#runningIsolated !== undefined) return
     this.#pumping = true
     let started = false
     try {
@@ -343,6 +404,10 @@ export class AmqpConsumer implements Consumer {
   #handBackPending(): void {
     this.#handBack = true
     const pending = this.#pending
+    if (this.#isolated !== undefined) {
+      pending.push(this.#isolated)
+      this.#isolated = undefined
+    }
     if (pending.length === 0) return
     this.#pending = []
     for (const d of pending)
@@ -352,6 +417,11 @@ export class AmqpConsumer implements Consumer {
 
   // Deliveries of a closed channel that had not started are back in the queue (the broker requeued them).
   #dropPendingOf(att: Attachment): void {
+    if (this.#isolated?.attachment === att) {
+      this.#isolated = undefined
+      this.#endIsolation()
+      this.#host.notifyPending()
+    }
     const before = this.#pending.length
     if (before === 0) return
     this.#pending = this.#pending.filter((d) => d.attachment !== att)

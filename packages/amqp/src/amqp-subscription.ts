@@ -58,6 +58,8 @@ export class AmqpSubscription {
   #unregister: (() => void) | undefined = undefined
   #timer: NodeJS.Timeout | undefined = undefined
   #ready = true
+  /** Deliveries held off while the consumer runs a suspect on its own (`pause`). */
+  #paused = false
   // (Re)subscribing runs one at a time: the recovery hook and the backoff timer may race.
   #serial: Promise<void> = Promise.resolve()
 
@@ -116,6 +118,32 @@ export class AmqpSubscription {
     const connection = this.#runtime.connection()
     this.#unregister ??= connection.addRecoverer(this.#recover)
     await this.#exclusive(async () => this.#ensure(await connection.session()))
+  }
+
+  /**
+   * Holds deliveries off (cancel) until `unpause`, keeping the channel; resolves on cancel-ok. Queued behind
+   * any subscribing still under way, so no consumer it creates outlives the pause.
+   */
+  pause(): Promise<void> {
+    this.#paused = true
+    return this.#exclusive(() => this.#cancel())
+  }
+
+  /** Subscribes again after `pause`, unless intake has stopped or been suspended meanwhile. */
+  async unpause(): Promise<void> {
+    if (!this.#paused) return
+    this.#paused = false
+    if (!this.#wantsDeliveries()) return
+    const att = this.#attachment
+    if (att === undefined || !att.channel.isOpen) {
+      this.#lost('its channel closed while deliveries were held')
+      return
+    }
+    try {
+      await this.#exclusive(() => this.#ensure(att.session))
+    } catch (err) {
+      this.#lost(messageOf(err))
+    }
   }
 
   /** Stops intake for good: no resubscribing, no recovery; resolves on cancel-ok (or when the channel is gone). */
@@ -194,7 +222,7 @@ export class AmqpSubscription {
   }
 
   #wantsDeliveries(): boolean {
-    return this.#state === 'starting' || this.#state === 'consuming'
+    return (this.#state === 'starting' || this.#state === 'consuming') && !this.#paused
   }
 
   async #cancel(): Promise<void> {

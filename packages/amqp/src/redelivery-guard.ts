@@ -7,6 +7,10 @@
  * `maxRedeliveries` is refused (dead-lettered, or rejected with an error log) without running the route.
  * So a message runs at most `maxRedeliveries + 1` times, whatever kills the process in between.
  *
+ * A copy that ran before is a suspect: it may be what killed the last process. The consumer runs it on its
+ * own — no new deliveries, nothing else running or taken — so that if it kills this process too, no other
+ * message is requeued with it and charged a delivery it did not cause.
+ *
  * Works the same on classic and quorum queues and on every broker version (quorum `x-delivery-count` is
  * honoured when it is larger, never relied on). The price: one publish and confirm per redelivery (never on
  * a first delivery), and a redelivered message goes to the tail of its queue.
@@ -17,11 +21,13 @@ import type { AmqpMessage, AmqpPublishOptions } from './amqp-channel.js'
 export const DELIVERY_COUNT_HEADER = 'x-dromedary-delivery-count'
 
 /** What to do with a delivery when `maxRedeliveries` is set. @internal */
-export type RedeliveryVerdict =
-  | { readonly action: 'process' }
-  | { readonly action: 'refuse' | 'republish'; readonly earlierDeliveries: number }
+export interface RedeliveryVerdict {
+  /** `process` also for a copy that ran before (`earlierDeliveries` > 0): a suspect, run on its own. */
+  readonly action: 'process' | 'refuse' | 'republish'
+  readonly earlierDeliveries: number
+}
 
-const PROCESS: RedeliveryVerdict = { action: 'process' }
+const FIRST_DELIVERY: RedeliveryVerdict = { action: 'process', earlierDeliveries: 0 }
 
 // Never copied onto the republished message: CC/BCC would route a second copy elsewhere, and a stale
 // x-delivery-count would be taken for the broker's on a quorum queue.
@@ -41,11 +47,10 @@ export function earlierDeliveries(message: AmqpMessage): number {
 export function redeliveryVerdict(message: AmqpMessage, maxRedeliveries: number): RedeliveryVerdict {
   // The common case costs one property read: a first delivery that was never republished.
   if (!message.fields.redelivered && message.properties.headers?.[DELIVERY_COUNT_HEADER] === undefined)
-    return PROCESS
+    return FIRST_DELIVERY
   const earlier = earlierDeliveries(message)
   if (earlier > maxRedeliveries) return { action: 'refuse', earlierDeliveries: earlier }
-  if (message.fields.redelivered) return { action: 'republish', earlierDeliveries: earlier }
-  return PROCESS
+  return { action: message.fields.redelivered ? 'republish' : 'process', earlierDeliveries: earlier }
 }
 
 /**
