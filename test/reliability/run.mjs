@@ -24,6 +24,8 @@ const SCENARIOS = [
   'nats-kill-9',
   'redis-graceful-under-load',
   'redis-kill-9',
+  'amqp-crash-loop',
+  'amqp-silent-broker',
   'fuzz-dsl-and-uris',
   'fuzz-amqp-input',
   'soak',

@@ -1,29 +1,13 @@
 /**
  * The only module that imports amqplib. It owns one recovering connection (amqplib's built-in `recovery`:
- * reconnect with backoff, then a `setup` hook) and wraps channels so the rest of the package sees small,
- * typed operations whose failures are `DromedaryError`s with the amqplib error as `cause`.
+ * reconnect with backoff, then a `setup` hook) and opens the channels wrapped by amqp-channel.ts, so the
+ * rest of the package sees small, typed operations whose failures are `DromedaryError`s.
  */
 import type { Logger } from '@dromedary/core'
-import {
-  connect,
-  type Channel,
-  type ChannelModel,
-  type ConfirmChannel,
-  type ConsumeMessage,
-  type Message,
-  type Options,
-  type RecoveringChannelModel,
-} from 'amqplib'
+import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib'
+import { AmqpChannel, AmqpConfirmChannel } from './amqp-channel.js'
+import { settlesWithin } from './bounded.js'
 import { errors } from './errors.js'
-
-/** A message delivered to a consumer. @internal */
-export type AmqpMessage = ConsumeMessage
-
-/** Properties of a published message. @internal */
-export type AmqpPublishOptions = Options.Publish & { messageId: string }
-
-/** Queue declaration options. @internal */
-export type AmqpQueueOptions = Options.AssertQueue
 
 /** Settings of one connection (already validated by the component). @internal */
 export interface AmqpConnectionSettings {
@@ -33,11 +17,15 @@ export interface AmqpConnectionSettings {
   readonly maxDelayMs: number
   readonly maxRetries: number
   readonly initialMaxRetries: number
+  /** Bounds the TCP connect and the AMQP handshake of each attempt (a broker that accepts and stays silent). */
+  readonly connectTimeoutMs: number
   readonly connectionName: string
   readonly logger: Logger
   /** Called after every successful reconnect (not the first connect). */
   readonly onReconnect: () => void
 }
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
 /** Re-establishes a consumer on a fresh connection; runs inside amqplib's recovery `setup`. @internal */
 export type Recoverer = (session: AmqpSession) => Promise<void>
@@ -58,11 +46,14 @@ export class AmqpConnection {
   readonly target: string
   readonly #settings: AmqpConnectionSettings
   readonly #recoverers = new Set<Recoverer>()
+  #topology: Recoverer | undefined = undefined
   readonly #sessionWaiters = new Set<Waiter<AmqpSession>>()
   readonly #unblockWaiters = new Set<Waiter<void>>()
   #model: RecoveringChannelModel | undefined
   #session: AmqpSession | undefined
   #settingUp: AmqpSession | undefined
+  /** The newest incarnation, from the moment recovery set it up: the socket to destroy on a hard close. */
+  #live: AmqpSession | undefined
   #generation = 0
   #closed = false
   #failure: unknown = undefined
@@ -85,6 +76,7 @@ export class AmqpConnection {
     try {
       model = await connect(urlWithHeartbeat(s.url, s.heartbeatSeconds), {
         clientProperties: { connection_name: s.connectionName },
+        timeout: s.connectTimeoutMs,
         recovery: {
           initialDelay: s.initialDelayMs,
           maxDelay: s.maxDelayMs,
@@ -113,6 +105,11 @@ export class AmqpConnection {
     return this.#failure !== undefined
   }
 
+  /** Declares the component's topology after every reconnect, before any consumer is re-established. */
+  setTopology(declare: Recoverer): void {
+    this.#topology = declare
+  }
+
   /** Registers a consumer to re-establish after every reconnect; returns the unregister function. */
   addRecoverer(recoverer: Recoverer): () => void {
     this.#recoverers.add(recoverer)
@@ -132,8 +129,12 @@ export class AmqpConnection {
     return waitFor(this.#unblockWaiters, signal)
   }
 
-  /** Stops recovery and closes the connection (Connection.Close, awaiting close-ok); idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops recovery and closes the connection (Connection.Close, awaiting close-ok). When close-ok does not
+   * come within `timeoutMs`, or `signal` aborts first, the socket is destroyed (the broker requeues every
+   * unacknowledged message when it notices) and this resolves `false`. Idempotent.
+   */
+  async close(options: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<boolean> {
     this.#closed = true
     const err = errors.connectionClosed(this.target)
     settleAll(this.#sessionWaiters, (w) => w.reject(err))
@@ -141,8 +142,20 @@ export class AmqpConnection {
     this.#session = undefined
     const model = this.#model
     this.#model = undefined
+    if (model === undefined) return true
     // amqplib's RecoveringChannelModel.close never rejects: it stops reconnecting and closes the live model.
-    if (model !== undefined) await model.close()
+    // It never settles without close-ok, not even once the socket is gone, so it is raced, never awaited.
+    const live = this.#live
+    const closing = model.close()
+    const done = live === undefined ? closing : Promise.race([closing, live.closed])
+    if (await settlesWithin(done, options.timeoutMs, options.signal)) return true
+    this.#live?.destroySocket('the broker did not answer Connection.Close')
+    return false
+  }
+
+  /** Destroys the live socket at once (the broker requeues what was unacknowledged); recovery reconnects. */
+  destroySocket(why: string): void {
+    this.#live?.destroySocket(why)
   }
 
   // Runs inside amqplib's recovery before the connection is reported up. Throwing makes amqplib close this
@@ -152,6 +165,18 @@ export class AmqpConnection {
     // amqplib emits 'error' on the model before 'close'; an EventEmitter without an 'error' listener throws.
     model.on('error', (err: Error) => log.warn({ err, connection: this.target }, 'AMQP connection error'))
     const session = new AmqpSession(model, ++this.#generation, this.target, log)
+    this.#live = session
+    if (this.#topology !== undefined) {
+      try {
+        await this.#topology(session)
+      } catch (err) {
+        log.error(
+          { err, connection: this.target },
+          'AMQP topology could not be declared after reconnecting; retrying the connection',
+        )
+        throw err
+      }
+    }
     const results = await Promise.allSettled([...this.#recoverers].map((recover) => recover(session)))
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) {
@@ -227,17 +252,32 @@ export class AmqpSession {
   readonly #model: ChannelModel
   readonly #target: string
   readonly #logger: Logger
+  /** Resolves when this incarnation's connection is gone (closed by either side, or its socket lost). */
+  readonly closed: Promise<void>
 
   constructor(model: ChannelModel, generation: number, target: string, logger: Logger) {
     this.#model = model
     this.generation = generation
     this.#target = target
     this.#logger = logger
+    this.closed = new Promise((resolve) => model.once('close', () => resolve()))
   }
 
-  async openChannel(): Promise<AmqpChannel> {
+  /**
+   * Destroys this incarnation's socket without a Close handshake: amqplib closes every channel and the
+   * connection at once, and the broker requeues unacknowledged messages when it sees the socket go.
+   * amqplib has no public API for it; its Connection keeps the socket as `stream`.
+   */
+  destroySocket(why: string): void {
+    const connection = this.#model.connection as unknown as { stream?: { destroy?(err?: Error): void } }
+    connection.stream?.destroy?.(new Error(why))
+  }
+
+  /** A channel; `quiet` ones do not log the broker closing them (passive declares that may fail). */
+  async openChannel(options: { quiet?: boolean } = {}): Promise<AmqpChannel> {
     try {
-      return new AmqpChannel(await this.#model.createChannel(), this.#target, this.#logger)
+      const logger = options.quiet === true ? silentLogger : this.#logger
+      return new AmqpChannel(await this.#model.createChannel(), this.#target, logger)
     } catch (err) {
       throw errors.channel('open', err)
     }
@@ -249,229 +289,6 @@ export class AmqpSession {
     } catch (err) {
       throw errors.channel('open a confirm channel', err)
     }
-  }
-}
-
-/**
- * A channel wrapper: topology operations reject with DromedaryErrors, acknowledgements never throw (they
- * report whether they were sent), and `close()` resolves on close-ok or when the connection takes the channel
- * down, whichever comes first.
- * @internal
- */
-export class AmqpChannel {
-  protected readonly channel: Channel
-  protected readonly target: string
-  #open = true
-  #lastError: Error | undefined = undefined
-  #closing: Promise<void> | undefined = undefined
-  readonly #closed: Promise<void>
-  readonly #closeListeners: Array<(err: Error | undefined) => void> = []
-
-  constructor(channel: Channel, target: string, logger: Logger) {
-    this.channel = channel
-    this.target = target
-    let resolveClosed!: () => void
-    this.#closed = new Promise((resolve) => (resolveClosed = resolve))
-    channel.on('error', (err: Error) => {
-      this.#lastError = err
-      logger.warn({ err, connection: target }, 'AMQP channel closed by the broker')
-    })
-    channel.on('close', () => {
-      this.#open = false
-      resolveClosed()
-      for (const listener of this.#closeListeners) listener(this.#lastError)
-    })
-    channel.on('handler-error', (err: Error, event: string) =>
-      logger.error({ err, connection: target, event }, 'AMQP channel event handler threw'),
-    )
-  }
-
-  /** False once the channel is closed or closing; acknowledgements are then impossible. */
-  get isOpen(): boolean {
-    return this.#open
-  }
-
-  /** `listener` runs once when the channel is gone; `err` is set when the broker closed it with an error. */
-  onClose(listener: (err: Error | undefined) => void): void {
-    this.#closeListeners.push(listener)
-  }
-
-  async assertQueue(queue: string, options: AmqpQueueOptions): Promise<void> {
-    try {
-      await this.channel.assertQueue(queue, options)
-    } catch (err) {
-      throw errors.topology(`declare queue "${queue}"`, err)
-    }
-  }
-
-  async checkQueue(queue: string): Promise<void> {
-    try {
-      await this.channel.checkQueue(queue)
-    } catch (err) {
-      throw errors.topology(`find queue "${queue}" (passive=true)`, err)
-    }
-  }
-
-  async checkExchange(exchange: string): Promise<void> {
-    try {
-      await this.channel.checkExchange(exchange)
-    } catch (err) {
-      throw errors.topology(`find exchange "${exchange}"`, err)
-    }
-  }
-
-  async assertExchange(exchange: string, type: string): Promise<void> {
-    try {
-      await this.channel.assertExchange(exchange, type, { durable: true })
-    } catch (err) {
-      throw errors.topology(`declare ${type} exchange "${exchange}"`, err)
-    }
-  }
-
-  async prefetch(count: number): Promise<void> {
-    try {
-      await this.channel.prefetch(count)
-    } catch (err) {
-      throw errors.channel(`set prefetch ${count}`, err)
-    }
-  }
-
-  /** Starts consuming with manual acknowledgement; returns the consumer tag. */
-  async consume(queue: string, onMessage: (message: AmqpMessage | null) => void): Promise<string> {
-    try {
-      const ok = await this.channel.consume(queue, onMessage, { noAck: false })
-      return ok.consumerTag
-    } catch (err) {
-      throw errors.channel(`consume from queue "${queue}"`, err)
-    }
-  }
-
-  /** Cancels a consumer and waits for cancel-ok (no delivery follows it); false if the channel is gone. */
-  async cancel(consumerTag: string): Promise<boolean> {
-    if (!this.#open) return false
-    try {
-      await this.channel.cancel(consumerTag)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  ack(message: AmqpMessage): boolean {
-    if (!this.#open) return false
-    try {
-      this.channel.ack(message)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  /** Nack of one message: `requeue` hands it back to the queue, otherwise it is dead-lettered or dropped. */
-  nack(message: AmqpMessage, requeue: boolean): boolean {
-    if (!this.#open) return false
-    try {
-      this.channel.nack(message, false, requeue)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  /** Closes the channel; acknowledgements sent before are processed by the broker when close-ok arrives. */
-  close(): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing
-    this.#open = false
-    const closeOk = this.channel.close().catch(() => {})
-    this.#closing = Promise.race([closeOk, this.#closed])
-    return this.#closing
-  }
-}
-
-interface PendingReturn {
-  replyText: string | undefined
-}
-
-/**
- * A confirm channel: `publish` resolves on the broker's ack and rejects on nack, on a `mandatory` return, or
- * when the channel closes first (never resent). Tracks `drain` back-pressure.
- * @internal
- */
-export class AmqpConfirmChannel extends AmqpChannel {
-  #writable = true
-  readonly #drainWaiters = new Set<Waiter<void>>()
-  // mandatory publishes by message id; a basic.return precedes the ack of the same message
-  readonly #returnable = new Map<string, PendingReturn[]>()
-
-  constructor(channel: ConfirmChannel, target: string, logger: Logger) {
-    super(channel, target, logger)
-    channel.on('drain', () => this.#drained())
-    channel.on('close', () => this.#drained())
-    channel.on('return', (message: Message) => {
-      const id: unknown = message.properties.messageId
-      const pending = typeof id === 'string' ? this.#returnable.get(id) : undefined
-      const entry = pending?.find((p) => p.replyText === undefined)
-      if (entry === undefined) return
-      const fields = message.fields as unknown as { replyCode?: number; replyText?: string }
-      entry.replyText = `${fields.replyCode ?? ''} ${fields.replyText ?? 'unroutable'}`.trim()
-    })
-  }
-
-  /** False after a publish filled the write buffer, until amqplib emits `drain`. */
-  get writable(): boolean {
-    return this.#writable
-  }
-
-  whenWritable(signal?: AbortSignal): Promise<void> {
-    if (this.#writable || !this.isOpen) return Promise.resolve()
-    return waitFor(this.#drainWaiters, signal)
-  }
-
-  /** Publishes and resolves once the broker confirms it. */
-  publish(exchange: string, routingKey: string, content: Buffer, options: AmqpPublishOptions): Promise<void> {
-    const where = exchange === '' ? `queue "${routingKey}"` : `exchange "${exchange}"`
-    return new Promise<void>((resolve, reject) => {
-      const ret: PendingReturn | undefined = options.mandatory === true ? { replyText: undefined } : undefined
-      if (ret !== undefined) this.#track(options.messageId, ret)
-      const settle = (err: unknown): void => {
-        if (ret !== undefined) this.#untrack(options.messageId, ret)
-        if (err !== null && err !== undefined) {
-          // amqplib reports a broker nack as Error('message nacked') and a lost channel as Error('channel closed')
-          if (err instanceof Error && err.message === 'message nacked') reject(errors.publishNacked(where))
-          else reject(errors.publishUnconfirmed(where, err))
-        } else if (ret?.replyText !== undefined) {
-          reject(errors.publishReturned(where, ret.replyText))
-        } else {
-          resolve()
-        }
-      }
-      try {
-        const channel = this.channel as ConfirmChannel
-        if (!channel.publish(exchange, routingKey, content, options, settle)) this.#writable = false
-      } catch (err) {
-        if (ret !== undefined) this.#untrack(options.messageId, ret)
-        reject(errors.publishUnconfirmed(where, err))
-      }
-    })
-  }
-
-  #track(id: string, entry: PendingReturn): void {
-    const list = this.#returnable.get(id)
-    if (list === undefined) this.#returnable.set(id, [entry])
-    else list.push(entry)
-  }
-
-  #untrack(id: string, entry: PendingReturn): void {
-    const list = this.#returnable.get(id)
-    if (list === undefined) return
-    const i = list.indexOf(entry)
-    if (i !== -1) list.splice(i, 1)
-    if (list.length === 0) this.#returnable.delete(id)
-  }
-
-  #drained(): void {
-    this.#writable = true
-    settleAll(this.#drainWaiters, (w) => w.resolve())
   }
 }
 

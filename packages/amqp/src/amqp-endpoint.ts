@@ -1,6 +1,7 @@
 import type { Consumer, ConsumerHost, Endpoint, EndpointUri, OptionSchema, Producer } from '@dromedary/core'
 import type { AmqpConnection } from './amqp-connection.js'
 import { AmqpConsumer } from './amqp-consumer.js'
+import type { AmqpHeaderRules } from './amqp-headers.js'
 import type { AmqpMetrics } from './amqp-metrics.js'
 import { AmqpProducer } from './amqp-producer.js'
 import { errors } from './errors.js'
@@ -9,6 +10,7 @@ import type { IdleLatch } from './idle-latch.js'
 /** Options of a consumer, `from('amqp:queue:NAME?…')` (SPEC §5). */
 const CONSUMER_OPTIONS = {
   prefetch: { type: 'number', default: 10, min: 1, integer: true },
+  concurrency: { type: 'number', min: 1, integer: true },
   durable: { type: 'boolean', default: true },
   exclusive: { type: 'boolean', default: false },
   autoDelete: { type: 'boolean', default: false },
@@ -45,6 +47,9 @@ export interface AmqpEndpointRuntime {
   connection(): AmqpConnection
   metrics(): AmqpMetrics
   readonly unconfirmed: IdleLatch
+  readonly headers: AmqpHeaderRules
+  readonly resubscribe: { readonly initialDelayMs: number; readonly maxDelayMs: number }
+  readonly closeTimeoutMs: number
 }
 
 /**
@@ -80,6 +85,13 @@ export function createAmqpEndpoint(uri: EndpointUri, runtime: AmqpEndpointRuntim
   if (options.prefetch > MAX_PREFETCH) {
     throw errors.invalidEndpoint(uri.routeId, uri.uri, `prefetch must be at most ${MAX_PREFETCH}`)
   }
+  if (options.concurrency !== undefined && options.concurrency > options.prefetch) {
+    throw errors.invalidEndpoint(
+      uri.routeId,
+      uri.uri,
+      `concurrency (${options.concurrency}) must be at most prefetch (${options.prefetch}): the broker never delivers more than prefetch at once`,
+    )
+  }
   return new AmqpQueueEndpoint(uri, name, runtime)
 }
 
@@ -107,10 +119,17 @@ class AmqpQueueEndpoint implements Endpoint {
     if (o.deadLetterRoutingKey !== '') args['x-dead-letter-routing-key'] = o.deadLetterRoutingKey
     return new AmqpConsumer(
       host,
-      { connection: () => rt.connection(), counters: rt.metrics().queue(this.#queue) },
+      {
+        connection: () => rt.connection(),
+        counters: rt.metrics().queue(this.#queue),
+        headers: rt.headers,
+        resubscribe: rt.resubscribe,
+        closeTimeoutMs: rt.closeTimeoutMs,
+      },
       {
         queue: this.#queue,
         prefetch: o.prefetch,
+        concurrency: o.concurrency ?? o.prefetch,
         declare: o.passive
           ? undefined
           : { durable: o.durable, exclusive: o.exclusive, autoDelete: o.autoDelete, arguments: args },
@@ -128,6 +147,7 @@ class AmqpQueueEndpoint implements Endpoint {
       {
         connection: () => rt.connection(),
         counters: rt.metrics().published(''),
+        headers: rt.headers,
         unconfirmed: rt.unconfirmed,
       },
       {
@@ -162,6 +182,7 @@ class AmqpExchangeEndpoint implements Endpoint {
       {
         connection: () => rt.connection(),
         counters: rt.metrics().published(this.#exchange),
+        headers: rt.headers,
         unconfirmed: rt.unconfirmed,
       },
       {

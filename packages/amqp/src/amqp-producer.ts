@@ -1,5 +1,7 @@
 import { isDromedaryError, type Exchange, type Producer } from '@dromedary/core'
-import type { AmqpConfirmChannel, AmqpConnection, AmqpPublishOptions } from './amqp-connection.js'
+import type { AmqpConfirmChannel, AmqpPublishOptions } from './amqp-channel.js'
+import type { AmqpConnection } from './amqp-connection.js'
+import type { AmqpHeaderRules } from './amqp-headers.js'
 import type { PublishCounters } from './amqp-metrics.js'
 import { AmqpErrorCodes, errors } from './errors.js'
 import type { IdleLatch } from './idle-latch.js'
@@ -22,26 +24,39 @@ export interface AmqpProducerSettings {
 export interface AmqpProducerRuntime {
   connection(): AmqpConnection
   readonly counters: PublishCounters
+  readonly headers: AmqpHeaderRules
   /** Publishes under way (opening a channel or awaiting the confirm), across the component; waited for at close. */
   readonly unconfirmed: IdleLatch
 }
 
-// Headers of Dromedary's transports describe the message they came from; they are not sent on.
-const TRANSPORT_HEADER = /^(?:amqp|http|tkv|dromedary)\./
+/** A publish waiting for its turn: the channel is opening, the write buffer is full or the broker blocked us. */
+interface Waiting {
+  readonly content: Buffer
+  readonly options: AmqpPublishOptions
+  readonly signal: AbortSignal
+  readonly resolve: () => void
+  readonly reject: (err: unknown) => void
+  readonly onAbort: () => void
+}
 
 /**
  * Publishes on its own confirm channel (a channel error such as a missing exchange cannot fail the publishes
  * of other routes). `process` resolves after the broker's ack; a nack, a `mandatory` return or a channel lost
- * before the confirm fails the exchange, and nothing is resent behind the route's back. New publishes wait
- * while the channel's write buffer is full (`drain`) or the broker has blocked the connection. There is no
- * `stop()`: the component waits for every outstanding confirm at close, then closes the connection and with
- * it every producer channel.
+ * before the confirm fails the exchange, and nothing is resent behind the route's back.
+ *
+ * Back-pressure: once amqplib's write buffer reports full, new publishes queue up here, in order, and are
+ * handed to amqplib by one pump only as the buffer takes them again after `drain` (never all at once), and
+ * only while the broker has not blocked the connection. A queued publish whose exchange is aborted leaves the
+ * queue unsent. There is no `stop()`: the component waits for every outstanding confirm at close, then
+ * closes the connection and with it every producer channel.
  * @internal
  */
 export class AmqpProducer implements Producer {
   readonly #runtime: AmqpProducerRuntime
   readonly #settings: AmqpProducerSettings
   readonly #where: string
+  readonly #waiting: Waiting[] = []
+  #pumping = false
   #channel: AmqpConfirmChannel | undefined = undefined
   #opening: Promise<AmqpConfirmChannel> | undefined = undefined
 
@@ -55,15 +70,20 @@ export class AmqpProducer implements Producer {
   async process(exchange: Exchange): Promise<void> {
     const s = this.#settings
     const { content, contentType } = encode(exchange.message.body, this.#where)
-    const options = publishOptions(exchange, s, contentType)
+    const options = publishOptions(exchange, s, contentType, this.#runtime.headers)
     const runtime = this.#runtime
     runtime.unconfirmed.inc()
     try {
-      let channel = this.#channel
-      if (channel === undefined || !channel.isOpen || !channel.writable || runtime.connection().blocked) {
-        channel = await this.#ready(exchange)
-      }
-      await channel.publish(s.exchange, s.routingKey, content, options)
+      const channel = this.#channel
+      if (
+        this.#waiting.length === 0 &&
+        channel !== undefined &&
+        channel.isOpen &&
+        channel.writable &&
+        !runtime.connection().blocked
+      )
+        await this.#confirmed(channel.publish(s.exchange, s.routingKey, content, options), exchange.signal)
+      else await this.#confirmed(this.#wait(exchange.signal, content, options), exchange.signal)
       runtime.counters.confirmed.inc()
     } catch (err) {
       if (isDromedaryError(err, AmqpErrorCodes.PUBLISH_NACKED)) runtime.counters.nacked.inc()
@@ -74,24 +94,82 @@ export class AmqpProducer implements Producer {
     }
   }
 
-  // The slow path: open a channel, or wait for `drain` or `connection.unblocked`; aborted with the exchange.
-  async #ready(exchange: Exchange): Promise<AmqpConfirmChannel> {
-    const signal = exchange.signal
-    const connection = this.#runtime.connection()
+  /**
+   * Aborted means stopped: an aborted exchange stops waiting for its confirm at once. The broker may still take
+   * the message (it was written); the exchange fails as aborted, so its source hands it back — at least once.
+   */
+  #confirmed(publish: Promise<void>, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) {
+      publish.catch(() => undefined)
+      return Promise.reject(errors.publishAborted(this.#where, signal.reason))
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(errors.publishAborted(this.#where, signal.reason))
+      signal.addEventListener('abort', onAbort, { once: true })
+      publish.then(
+        () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(err)
+        },
+      )
+    })
+  }
+
+  // The slow path: queue up behind the publishes already waiting; settles with the publish's confirm.
+  #wait(signal: AbortSignal, content: Buffer, options: AmqpPublishOptions): Promise<void> {
+    if (signal.aborted) return Promise.reject(errors.publishAborted(this.#where, signal.reason))
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.#waiting.indexOf(waiting)
+        if (i === -1) return
+        this.#waiting.splice(i, 1)
+        reject(errors.publishAborted(this.#where, signal.reason))
+      }
+      const waiting: Waiting = { content, options, signal, resolve, reject, onAbort }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#waiting.push(waiting)
+      void this.#pump()
+    })
+  }
+
+  // One pump per producer: waits for what holds the queue (no channel, blocked, full buffer), then sends.
+  async #pump(): Promise<void> {
+    if (this.#pumping) return
+    this.#pumping = true
     try {
-      for (;;) {
-        if (signal.aborted) throw signal.reason
+      while (this.#waiting.length > 0) {
+        const connection = this.#runtime.connection()
         if (connection.blocked) {
-          await connection.whenUnblocked(signal)
+          await connection.whenUnblocked()
           continue
         }
-        const channel = this.#channel?.isOpen === true ? this.#channel : await abortable(this.#open(), signal)
-        if (channel.writable) return channel
-        await channel.whenWritable(signal)
+        const channel = this.#channel
+        if (channel === undefined || !channel.isOpen) await this.#open()
+        else if (!channel.writable) await channel.whenWritable()
+        else this.#sendWaiting(channel)
       }
     } catch (err) {
-      if (signal.aborted) throw errors.publishAborted(this.#where, signal.reason)
-      throw err
+      // No channel (missing exchange, connection closed for good): every waiting publish fails with it.
+      for (const w of this.#waiting.splice(0)) {
+        w.signal.removeEventListener('abort', w.onAbort)
+        w.reject(err)
+      }
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  // Hands waiting publishes to amqplib, in order, for as long as its write buffer takes them.
+  #sendWaiting(channel: AmqpConfirmChannel): void {
+    const s = this.#settings
+    while (this.#waiting.length > 0 && channel.writable && channel.isOpen) {
+      const w = this.#waiting.shift()!
+      w.signal.removeEventListener('abort', w.onAbort)
+      channel.publish(s.exchange, s.routingKey, w.content, w.options).then(w.resolve, w.reject)
     }
   }
 
@@ -143,47 +221,18 @@ function publishOptions(
   exchange: Exchange,
   s: AmqpProducerSettings,
   contentType: string | undefined,
+  rules: AmqpHeaderRules,
 ): AmqpPublishOptions {
   const h = exchange.message.headers
   const messageId = h['amqp.messageId']
   const correlationId = h['amqp.correlationId']
-  const headers: Record<string, unknown> = {}
-  for (const key in h) {
-    const value = h[key]
-    if (
-      TRANSPORT_HEADER.test(key) ||
-      value === undefined ||
-      typeof value === 'function' ||
-      typeof value === 'symbol'
-    )
-      continue
-    headers[key] = value
-  }
   const options: AmqpPublishOptions = {
     messageId: typeof messageId === 'string' && messageId !== '' ? messageId : exchange.id,
     persistent: s.persistent,
     mandatory: s.mandatory,
-    headers,
+    headers: rules.outbound(h),
   }
   if (contentType !== undefined) options.contentType = contentType
   if (typeof correlationId === 'string') options.correlationId = correlationId
   return options
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }

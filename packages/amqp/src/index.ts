@@ -1,7 +1,16 @@
-/** The `amqp:` component factory: consume RabbitMQ queues and publish with confirms (SPEC §5). */
+/** The `amqp:` component factory: consume RabbitMQ queues and publish with confirms. */
 export { amqpComponent } from './amqp-component.js'
-/** Options of `amqpComponent`: broker URL, heartbeat, reconnect backoff. */
+/** Options of `amqpComponent`: broker URL, heartbeat, reconnect backoff, close bounds, header filter, topology. */
 export type { AmqpComponentOptions, AmqpReconnectOptions } from './amqp-component.js'
+/** The default header rules of the `amqp:` component, to extend in a `headerFilter` of your own. */
+export { defaultAmqpHeaderFilter } from './amqp-headers.js'
+/** Topology as configuration: what `amqpComponent({ topology })` declares. */
+export type {
+  AmqpTopology,
+  AmqpExchangeDeclaration,
+  AmqpQueueDeclaration,
+  AmqpBindingDeclaration,
+} from './amqp-topology.js'
 /** How a consumer turns message content into the exchange body (`contentType=` option). */
 export type { AmqpContentType } from './amqp-consumer.js'
 /** Exchange types a producer may declare (`exchangeType=` option). */

@@ -1,4 +1,5 @@
-import { createContext, isDromedaryError } from '@dromedary/core'
+import { createContext, isDromedaryError, MAX_DURATION_MS } from '@dromedary/core'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { amqpComponent, AmqpErrorCodes, type AmqpComponentOptions } from '../src/index.js'
 
@@ -95,6 +96,13 @@ describe('amqpComponent options', () => {
     ['a fractional reconnect delay', { url: 'amqp://127.0.0.1', reconnect: { initialDelayMs: 1.5 } }],
     ['an infinite max delay', { url: 'amqp://127.0.0.1', reconnect: { maxDelayMs: Infinity } }],
     ['a negative close timeout', { url: 'amqp://127.0.0.1', closeTimeoutMs: -5 }],
+    ['a heartbeat above 65535 s', { url: 'amqp://127.0.0.1', heartbeatSeconds: 65_536 }],
+    ['a headerFilter that is not an object', { url: 'amqp://127.0.0.1', headerFilter: 'none' as never }],
+    [
+      'a headerFilter.outbound that is not a function',
+      { url: 'amqp://127.0.0.1', headerFilter: { outbound: true as never } },
+    ],
+    ['a fractional maxRetries', { url: 'amqp://127.0.0.1', reconnect: { maxRetries: 2.5 } }],
   ])('rejects %s with DROMEDARY_ERR_AMQP_INVALID_CONFIG', (_, options) => {
     expect(codeOf(() => amqpComponent(options))).toBe(AmqpErrorCodes.INVALID_CONFIG)
   })
@@ -107,5 +115,55 @@ describe('amqpComponent options', () => {
         heartbeatSeconds: 0,
       }),
     ).not.toThrow()
+  })
+})
+
+/** Every duration option of the component, as a function from a value to the options carrying it. */
+const DURATION_OPTIONS: ReadonlyArray<[string, (value: unknown) => AmqpComponentOptions]> = [
+  ['closeTimeoutMs', (v) => ({ url: 'amqp://127.0.0.1', closeTimeoutMs: v as number })],
+  ['connectTimeoutMs', (v) => ({ url: 'amqp://127.0.0.1', connectTimeoutMs: v as number })],
+  [
+    'reconnect.initialDelayMs',
+    (v) => ({ url: 'amqp://127.0.0.1', reconnect: { initialDelayMs: v as number } }),
+  ],
+  ['reconnect.maxDelayMs', (v) => ({ url: 'amqp://127.0.0.1', reconnect: { maxDelayMs: v as number } })],
+]
+
+/** What no duration option may be: not a finite integer number of ms from 0 to 2³¹−1. */
+const badDurations = fc.oneof(
+  fc.constantFrom(Number.NaN, Infinity, -Infinity, -1, 0.5, 2 ** 31, 2 ** 32, 1e12, -0.0001),
+  fc.double().filter((d) => !Number.isInteger(d) || d < 0 || d > MAX_DURATION_MS),
+  fc.integer({ min: MAX_DURATION_MS + 1, max: Number.MAX_SAFE_INTEGER }),
+  fc.constantFrom('5000', '5s', null, true, {}, [], 10n),
+)
+
+describe('amqpComponent duration options', () => {
+  it.each(DURATION_OPTIONS)(
+    'refuses anything but an integer from 0 to 2147483647 ms for %s, naming it',
+    (name, make) => {
+      fc.assert(
+        fc.property(badDurations, (value) => {
+          let err: unknown
+          try {
+            amqpComponent(make(value))
+          } catch (e) {
+            err = e
+          }
+          expect(isDromedaryError(err, AmqpErrorCodes.INVALID_CONFIG)).toBe(true)
+          expect((err as Error).message).toContain(`"${name}"`)
+        }),
+      )
+    },
+  )
+
+  it.each(DURATION_OPTIONS)('accepts every integer from 0 to 2147483647 ms for %s', (_, make) => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(0, MAX_DURATION_MS), fc.integer({ min: 0, max: MAX_DURATION_MS })),
+        (value) => {
+          expect(() => amqpComponent(make(value))).not.toThrow()
+        },
+      ),
+    )
   })
 })

@@ -5,8 +5,10 @@
  */
 import type { ConsumerHost, Exchange, ShutdownRunningTask } from '@dromedary/core'
 import { describe, expect, it } from 'vitest'
-import type { AmqpConnection, AmqpMessage, AmqpSession } from '../src/amqp-connection.js'
+import type { AmqpMessage } from '../src/amqp-channel.js'
+import type { AmqpConnection, AmqpSession } from '../src/amqp-connection.js'
 import { AmqpConsumer } from '../src/amqp-consumer.js'
+import { AmqpHeaderRules } from '../src/amqp-headers.js'
 
 interface Settled {
   tag: number
@@ -60,7 +62,11 @@ class FakeChannel {
   }
 }
 
-function setup(prefetch: number, task: ShutdownRunningTask = 'completeCurrentTaskOnly') {
+function setup(
+  prefetch: number,
+  task: ShutdownRunningTask = 'completeCurrentTaskOnly',
+  concurrency = prefetch,
+) {
   const channels: FakeChannel[] = []
   const session = (): AmqpSession =>
     ({
@@ -100,10 +106,14 @@ function setup(prefetch: number, task: ShutdownRunningTask = 'completeCurrentTas
     {
       connection: () => connection,
       counters: { acked: noop, nacked: noop, requeued: noop, dead_lettered: noop },
+      headers: new AmqpHeaderRules(undefined),
+      resubscribe: { initialDelayMs: 10, maxDelayMs: 100 },
+      closeTimeoutMs: 1000,
     },
     {
       queue: 'q',
       prefetch,
+      concurrency,
       declare: undefined,
       deadLetterExchange: undefined,
       maxRedeliveries: undefined,

@@ -4,7 +4,9 @@
  */
 import { isDromedaryError, type Exchange } from '@dromedary/core'
 import { describe, expect, it } from 'vitest'
-import type { AmqpConfirmChannel, AmqpConnection, AmqpSession } from '../src/amqp-connection.js'
+import type { AmqpConfirmChannel } from '../src/amqp-channel.js'
+import type { AmqpConnection, AmqpSession } from '../src/amqp-connection.js'
+import { AmqpHeaderRules } from '../src/amqp-headers.js'
 import { AmqpProducer } from '../src/amqp-producer.js'
 import { AmqpErrorCodes } from '../src/errors.js'
 import { IdleLatch } from '../src/idle-latch.js'
@@ -54,6 +56,7 @@ function setup() {
     {
       connection: () => connection as unknown as AmqpConnection,
       counters: { confirmed: noop, nacked: noop, returned: noop },
+      headers: new AmqpHeaderRules(undefined),
       unconfirmed,
     },
     { exchange: 'events', routingKey: 'k', persistent: true, mandatory: false, exchangeType: undefined },

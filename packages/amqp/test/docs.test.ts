@@ -18,6 +18,7 @@ describe('docs/amqp.md', () => {
 
   it.each([
     'prefetch',
+    'concurrency',
     'durable',
     'exclusive',
     'autoDelete',

@@ -3,7 +3,7 @@ import * as api from '../src/index.js'
 
 describe('@dromedary/amqp public API', () => {
   it('exports exactly the curated runtime values', () => {
-    expect(Object.keys(api).sort()).toEqual(['AmqpErrorCodes', 'amqpComponent'])
+    expect(Object.keys(api).sort()).toEqual(['AmqpErrorCodes', 'amqpComponent', 'defaultAmqpHeaderFilter'])
   })
 
   it('uses DROMEDARY_ERR_AMQP_ codes, none of them twice', () => {

@@ -182,6 +182,26 @@ export class Broker {
     }
   }
 
+  /** Consumes (without acknowledgement) the next `count` messages of `queue`, in queue order: fast for many. */
+  async take(queue: string, count: number): Promise<ConsumeMessage[]> {
+    const ch = await this.model.createChannel()
+    const out: ConsumeMessage[] = []
+    await new Promise<void>((resolve) => {
+      if (count === 0) resolve()
+      void ch.consume(
+        queue,
+        (m) => {
+          if (m === null) return
+          out.push(m)
+          if (out.length === count) resolve()
+        },
+        { noAck: true },
+      )
+    })
+    await ch.close()
+    return out
+  }
+
   /** Resolves with the first message that arrives on `queue` (consumed and acknowledged). */
   async nextMessage(queue: string): Promise<ConsumeMessage> {
     const ch = await this.model.createChannel()
