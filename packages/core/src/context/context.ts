@@ -229,9 +229,7 @@ class DefaultIntegrationContext implements IntegrationContext {
       route: (id) => this.#route(id),
     })
     const internals = {
-      get shutdownLevel() {
-        return level()
-      },
+      level: this.#sequence.levelCell,
       recordDropped: (endpoint: string, n: number) => this.#metrics.messagesDropped(endpoint, n),
     }
     const c = this.#registry.components

@@ -62,7 +62,8 @@ export interface SequenceHost {
  */
 export class ShutdownSequence {
   readonly #host: SequenceHost
-  #level: ShutdownLevel = 'running'
+  /** The shutdown level, in a cell the in-memory components read on every send. */
+  readonly levelCell: { value: ShutdownLevel } = { value: 'running' }
   #noticeDone = false
   #now: Promise<void> | undefined
   #deadlines: ShutdownDeadlines | undefined
@@ -78,7 +79,7 @@ export class ShutdownSequence {
   }
 
   get level(): ShutdownLevel {
-    return this.#level
+    return this.levelCell.value
   }
 
   get deadlines(): ShutdownDeadlines | undefined {
@@ -185,7 +186,7 @@ export class ShutdownSequence {
       await forceRoutes(ctx, ctx.routes, (r, at) => forcedRoutes.push(this.#routeReport(r, at - started)))
       report = { ...failedReport(started, true), routes: forcedRoutes }
     } else report = settled.value.report
-    if (this.#level !== 'shutdown') await this.now(report.forced, deadlines)
+    if (this.levelCell.value !== 'shutdown') await this.now(report.forced, deadlines)
     return this.#finish(report, deadlines)
   }
 
@@ -204,9 +205,9 @@ export class ShutdownSequence {
   /** NOTICE (SPEC §4.1 step 1, 2): level `pending`, event, listeners, then the pre-stop delay. */
   async notice(secondsUntilNow: number, deadlines: ShutdownDeadlines): Promise<void> {
     const h = this.#host
-    if (this.#level === 'running') {
+    if (this.levelCell.value === 'running') {
       // Admin before user work: level, event and listeners run before any further exchange is dispatched.
-      this.#level = 'pending'
+      this.levelCell.value = 'pending'
       h.metrics.shutdownLevel(LEVEL_GAUGE.pending)
       const s = deadlines.isEscalated ? 0 : secondsUntilNow
       h.logger.info({ secondsUntilNow: s }, `Shutdown notice: intake stops, ${s} seconds until shutdown now`)
@@ -233,7 +234,7 @@ export class ShutdownSequence {
     const h = this.#host
     if (!this.#noticeDone) await this.notice(0, deadlines)
     deadlines.startNow()
-    this.#level = 'shutdown'
+    this.levelCell.value = 'shutdown'
     h.metrics.shutdownLevel(LEVEL_GAUGE.shutdown)
     const milliseconds = h.nowBudgetMs
     h.logger.info({ milliseconds, forced }, `Shutdown now: ${milliseconds} ms for final cleanup`)

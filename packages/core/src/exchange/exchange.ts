@@ -21,6 +21,13 @@ export function copyHeaders(headers: Record<string, unknown>): Record<string, un
   return Object.hasOwn(headers, '__proto__') ? { ...headers } : Object.assign({}, headers)
 }
 
+interface Rare {
+  properties: Map<string, unknown> | undefined
+  controller: AbortController | undefined
+  /** Copies made by `split`/`multicast` while they run: aborted with this exchange. */
+  copies: DefaultExchange[] | undefined
+}
+
 /** Body and headers of an exchange. */
 export interface Message<TBody = unknown> {
   body: TBody
@@ -76,15 +83,13 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
    */
   inflightPrev: DefaultExchange | undefined = undefined
   inflightNext: DefaultExchange | undefined = undefined
-  #properties: Map<string, unknown> | undefined = undefined
-  #controller: AbortController | undefined = undefined
-  /** Copies made by `split`/`multicast` while they run: aborted with this exchange. */
-  #copies: DefaultExchange[] | undefined = undefined
-  readonly #seq: number
-  #id: string | undefined = undefined
+  /** What most exchanges never use, in one object made on first use: fewer fields to allocate per exchange. */
+  #rare: Rare | undefined = undefined
+  /** The exchange's number until its id is first read, then the id (issue 8: most ids are never read). */
+  #id: number | string
 
   constructor(fromRouteId: string, fromUri: string, body: TBody, headers: Record<string, unknown>) {
-    this.#seq = nextExchangeSeq()
+    this.#id = nextExchangeSeq()
     this.fromRouteId = fromRouteId
     this.atRouteId = fromRouteId
     this.fromUri = fromUri
@@ -95,20 +100,26 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
   // Formatted on first read: most exchanges never show their id (a log line, browse, a mock), and the string
   // costs an allocation per exchange (issue 8).
   get id(): string {
-    return (this.#id ??= exchangeId(this.#seq))
+    const id = this.#id
+    return typeof id === 'string' ? id : (this.#id = exchangeId(id))
+  }
+
+  get #extras(): Rare {
+    return (this.#rare ??= { properties: undefined, controller: undefined, copies: undefined })
   }
 
   get properties(): Map<string, unknown> {
-    return (this.#properties ??= new Map())
+    return (this.#extras.properties ??= new Map())
   }
 
   // Created lazily: most exchanges never look at their signal.
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.abortReason !== undefined) this.#controller.abort(this.abortReason)
+    const rare = this.#extras
+    if (rare.controller === undefined) {
+      rare.controller = new AbortController()
+      if (this.abortReason !== undefined) rare.controller.abort(this.abortReason)
     }
-    return this.#controller.signal
+    return rare.controller.signal
   }
 
   /** Aborts the exchange's signal, its built-in wait and its running copies; false when already aborted. */
@@ -120,8 +131,11 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
       this.waiting = undefined
       waiting()
     }
-    this.#controller?.abort(reason)
-    if (this.#copies !== undefined) for (const c of this.#copies) c.abort(reason)
+    const rare = this.#rare
+    if (rare !== undefined) {
+      rare.controller?.abort(reason)
+      if (rare.copies !== undefined) for (const c of rare.copies) c.abort(reason)
+    }
     return true
   }
 
@@ -130,12 +144,12 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
     const c = new DefaultExchange(this.fromRouteId, this.fromUri, body, copyHeaders(this.message.headers))
     c.atRouteId = this.atRouteId
     if (this.abortReason !== undefined) c.abort(this.abortReason)
-    ;(this.#copies ??= []).push(c)
+    ;(this.#extras.copies ??= []).push(c)
     return c
   }
 
   unlinkCopy(c: DefaultExchange): void {
-    const copies = this.#copies
+    const copies = this.#rare?.copies
     if (copies === undefined) return
     const i = copies.indexOf(c)
     if (i !== -1) copies.splice(i, 1)

@@ -40,7 +40,7 @@ class DirectProducer implements Producer {
   }
 
   process(exchange: Exchange): void | Promise<void> {
-    if (this.#internals.shutdownLevel === 'shutdown') throw errors.shuttingDown(`send to ${this.#uri}`)
+    if (this.#internals.level.value === 'shutdown') throw errors.shuttingDown(`send to ${this.#uri}`)
     // Aborted means stopped: an aborted exchange sends nothing more (SPEC §4.1).
     const aborted = (exchange as DefaultExchange).abortReason
     if (aborted !== undefined) throw errors.aborted(aborted)

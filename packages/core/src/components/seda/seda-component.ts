@@ -97,7 +97,7 @@ class SedaProducer implements Producer {
   /** Refuses a send that would put a message where nothing will read it (SPEC §1, §4.1). */
   #check(ex: DefaultExchange): void {
     if (ex.abortReason !== undefined) throw errors.aborted(ex.abortReason)
-    const level = this.internals.shutdownLevel
+    const level = this.internals.level.value
     const q = this.queue
     if (level === 'shutdown' || (level === 'pending' && q.consumer === undefined && q.claimed))
       throw errors.shuttingDown(`send to ${q.uri}`)
