@@ -4,7 +4,7 @@ import type { Pipeline, PipelineEnd } from '../engine/pipeline.js'
 import { DefaultExchange, type Exchange } from '../exchange/exchange.js'
 import type { DefaultInflightRepository, RouteInflight } from '../inflight/inflight-repository.js'
 import type { RouteMetrics } from '../metrics/context-metrics.js'
-import { messageOf } from '../errors.js'
+import { errors, messageOf } from '../errors.js'
 import type {
   Consumer,
   ConsumerHost,
@@ -153,9 +153,12 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
       this.#ctx.inflight.remove(ex, this.#counter)
     }
     const seconds = (Date.now() - ex.createdAt) / 1000
-    // Aborted means stopped (SPEC §4.1): never `completed`, whatever the last step did.
-    if (ex.abortReason !== undefined) this.metrics.aborted(seconds)
-    else if (ex.exception === undefined) this.metrics.completed(seconds)
+    // Aborted means stopped (SPEC §4.1): never `completed`, whatever the last step did — its caller and its
+    // consumer see it failed as aborted, and hand it back.
+    if (ex.abortReason !== undefined) {
+      ex.exception ??= errors.aborted(ex.abortReason)
+      this.metrics.aborted(seconds)
+    } else if (ex.exception === undefined) this.metrics.completed(seconds)
     else this.metrics.failed(seconds)
     // A consumer slot (seda) is held until the exchange completes, unless a suspending step released it.
     if (!nested && ex.slot !== undefined) ex.slot.release(ex)
