@@ -119,7 +119,7 @@ async function build(p: Plan): Promise<IntegrationContext> {
         ...(c.dlq === 'none' ? {} : { to: DLQ_URI[c.dlq] }),
       })
     }
-    addSteps(b as RouteBuilder<unknown>, p.steps)
+    addSteps(b, p.steps)
     r.from('seda:dlq').routeId('seda-dlq').to('mock:parked')
     r.from('direct:dlq').routeId('direct-dlq').to('mock:parked')
     r.from('direct:dlq-fail')
