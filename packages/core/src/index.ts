@@ -29,8 +29,8 @@ export type {
   MemoryIdempotentRepository,
   MemoryIdempotentRepositoryOptions,
 } from './idempotent/memory-idempotent-repository.js'
-export { DUPLICATE_HEADER } from './idempotent/idempotent-consumer.js'
-export type { IdempotentConsumerOptions } from './idempotent/idempotent-consumer.js'
+export { DUPLICATE_HEADER } from './engine/idempotent-step.js'
+export type { IdempotentConsumerOptions } from './engine/idempotent-step.js'
 
 // in-flight tracking
 export type { InflightRepository, InflightExchange, BrowseOptions } from './inflight/inflight-repository.js'

@@ -1,13 +1,10 @@
 import { errors } from '../errors.js'
 import { validateDuration } from '../uri/duration.js'
 import type { Exchange } from '../exchange/exchange.js'
-import {
-  idempotentConsumerDefinition,
-  type IdempotentConsumerOptions,
-} from '../idempotent/idempotent-consumer.js'
+import { idempotentConsumerDefinition, type IdempotentConsumerOptions } from '../engine/idempotent-step.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
 import type { TransactionPolicy } from '../spi/transaction-policy.js'
-import { checkTransactionPolicy } from '../transaction/transacted-step.js'
+import { checkTransactionPolicy } from '../engine/transacted-step.js'
 import {
   createRouteDefinition,
   type ExceptionMatcher,

@@ -1,7 +1,7 @@
 import type { Exchange } from '../exchange/exchange.js'
-import type { IdempotentConsumerDefinition } from '../idempotent/idempotent-consumer.js'
 import type { ShutdownRunningTask } from '../spi/component.js'
-import type { TransactedDefinition } from '../transaction/transacted-step.js'
+import type { IdempotentRepository } from '../spi/idempotent-repository.js'
+import type { TransactionPolicy } from '../spi/transaction-policy.js'
 
 /** A predicate over an exchange (may be async). */
 export type Predicate<TBody = unknown> = (exchange: Exchange<TBody>) => boolean | Promise<boolean>
@@ -97,4 +97,21 @@ export function createRouteDefinition(from: string): RouteDefinition {
     onExceptions: [],
     steps: [],
   }
+}
+
+/** An idempotent consumer as plain data in a route definition. @internal */
+export interface IdempotentConsumerDefinition {
+  readonly kind: 'idempotentConsumer'
+  readonly keyFn: (exchange: Exchange) => unknown
+  readonly repository: IdempotentRepository
+  readonly eager: boolean
+  readonly skipDuplicate: boolean
+  readonly removeOnFailure: boolean
+}
+
+/** A `.transacted` block as plain data in a route definition. @internal */
+export interface TransactedDefinition<TSteps> {
+  readonly kind: 'transacted'
+  readonly policy: TransactionPolicy
+  readonly steps: TSteps
 }

@@ -1,5 +1,6 @@
-import type { Pipeline } from '../engine/pipeline.js'
-import { isThenable, STOP, type Step, type StepResult } from '../engine/step.js'
+import type { IdempotentConsumerDefinition } from '../route/route-definition.js'
+import type { Pipeline } from './pipeline.js'
+import { isThenable, STOP, type Step, type StepResult } from './step.js'
 import { errors, messageOf } from '../errors.js'
 import type { DefaultExchange, Exchange } from '../exchange/exchange.js'
 import type { IdempotentRepository } from '../spi/idempotent-repository.js'
@@ -21,16 +22,6 @@ export interface IdempotentConsumerOptions {
   skipDuplicate?: boolean
   /** Remove an eagerly added key when the exchange fails, so a redelivery is processed again. @default true */
   removeOnFailure?: boolean
-}
-
-/** An idempotent consumer as plain data in a route definition. @internal */
-export interface IdempotentConsumerDefinition {
-  readonly kind: 'idempotentConsumer'
-  readonly keyFn: (exchange: Exchange) => unknown
-  readonly repository: IdempotentRepository
-  readonly eager: boolean
-  readonly skipDuplicate: boolean
-  readonly removeOnFailure: boolean
 }
 
 /** Validates the builder's arguments into a definition; throws DROMEDARY_ERR_INVALID_ROUTE. @internal */

@@ -1,16 +1,10 @@
-import { ErrorHandler } from '../engine/error-handler.js'
-import type { Pipeline } from '../engine/pipeline.js'
-import { isThenable, type Step, type StepResult } from '../engine/step.js'
+import { ErrorHandler } from './error-handler.js'
+import type { Pipeline } from './pipeline.js'
+import { isThenable, type Step, type StepResult } from './step.js'
 import { errors } from '../errors.js'
 import type { DefaultExchange, Exchange } from '../exchange/exchange.js'
 import type { TransactedBlock, TransactionPolicy } from '../spi/transaction-policy.js'
-
-/** A `.transacted` block as plain data in a route definition. @internal */
-export interface TransactedDefinition<TSteps> {
-  readonly kind: 'transacted'
-  readonly policy: TransactionPolicy
-  readonly steps: TSteps
-}
+export type { TransactedDefinition } from '../route/route-definition.js'
 
 /** Throws DROMEDARY_ERR_INVALID_ROUTE unless `policy` has a `run` method. @internal */
 export function checkTransactionPolicy(routeId: string, policy: unknown): TransactionPolicy {
