@@ -16,6 +16,8 @@ describe('@dromedary/core public API', () => {
       'RESERVED_HEADER_PREFIXES',
       'RouteBuilder',
       'UNSAFE_FORWARD_HEADERS',
+      'Waiter',
+      'abortable',
       'createContext',
       'describeEndpoint',
       'drainRoutes',
@@ -23,6 +25,7 @@ describe('@dromedary/core public API', () => {
       'isDromedaryError',
       'isReservedHeader',
       'memoryIdempotentRepository',
+      'untilAborted',
       'validateDuration',
     ])
   })

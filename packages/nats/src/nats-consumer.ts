@@ -19,7 +19,7 @@ import { wireHeadersOf } from './nats-connection.js'
 import { findHeader, inboundHeaders } from './nats-headers.js'
 import type { StreamCounters } from './nats-metrics.js'
 import { errors } from './errors.js'
-import { untilAborted, Waiter } from './waiting.js'
+import { untilAborted, Waiter } from '@dromedary/core'
 
 /** The validated settings of one `nats:stream:NAME` consumer. @internal */
 export interface NatsConsumerSettings extends PullConsumerSpec {

@@ -4,7 +4,7 @@ import type { NatsConnectionHandle, WireHeaders } from './nats-connection.js'
 import { findHeader, inboundHeaders, outboundHeaders } from './nats-headers.js'
 import type { PublishCounters } from './nats-metrics.js'
 import { errors } from './errors.js'
-import { abortable } from './waiting.js'
+import { abortable } from '@dromedary/core'
 
 /** What a producer needs from its component. @internal */
 export interface NatsProducerRuntime {

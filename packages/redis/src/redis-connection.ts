@@ -7,7 +7,7 @@
 import type { Logger } from '@dromedary/core'
 import { createClient } from 'redis'
 import { errors } from './errors.js'
-import { untilAborted } from './waiting.js'
+import { untilAborted } from '@dromedary/core'
 
 /** A command argument. @internal */
 export type RedisArg = string | Buffer

@@ -12,7 +12,7 @@ import { decodeEntry, type RedisContentType } from './redis-fields.js'
 import type { StreamCounters } from './redis-metrics.js'
 import { StreamOps } from './redis-stream-ops.js'
 import { errors } from './errors.js'
-import { untilAborted, Waiter } from './waiting.js'
+import { untilAborted, Waiter } from '@dromedary/core'
 
 /** The validated settings of one `redis:stream:KEY` consumer. @internal */
 export interface RedisConsumerSettings {

@@ -3,7 +3,7 @@ import type { RedisConnection } from './redis-connection.js'
 import { encodeEntry } from './redis-fields.js'
 import type { PublishCounters } from './redis-metrics.js'
 import { errors } from './errors.js'
-import { abortable } from './waiting.js'
+import { abortable } from '@dromedary/core'
 
 /** Settings of `to('redis:stream:KEY?…')`. @internal */
 export interface RedisProducerSettings {

@@ -1,7 +1,8 @@
+// Helpers for component authors: event-driven waits and waits a shutdown deadline can end (SPEC §4.4).
 /**
  * Event-driven waiting: `until(predicate)` resolves once `predicate()` holds, checked each time `wake()` is
  * called (never by polling), or after `timeoutMs`.
- * @internal
+ *
  */
 export class Waiter {
   #waiters: Array<{ check: () => boolean; resolve: () => void }> = []
@@ -43,7 +44,7 @@ export class Waiter {
 /**
  * Waits for `promise` unless `signal` aborts first (the shutdown deadline passed, or it was escalated).
  * Resolves true when the promise settled, false when the signal won. Never rejects.
- * @internal
+ *
  */
 export function untilAborted(
   promise: Promise<unknown> | undefined,
@@ -66,7 +67,7 @@ export function untilAborted(
   })
 }
 
-/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. @internal */
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise<T>((resolve, reject) => {
