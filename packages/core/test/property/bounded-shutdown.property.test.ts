@@ -8,7 +8,6 @@ import {
   type Component,
   type ConsumerHost,
   type Exchange,
-  type IntegrationContext,
   type RouteBuilder,
   type ShutdownReport,
   type ShutdownStrategy,
@@ -16,7 +15,7 @@ import {
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { captureLogger, flush, track } from '../shutdown/support.js'
-import { assertProperty, propertyTimeout } from './runs.js'
+import { assertProperty, outcomesByRoute, propertyTimeout, type Outcome } from './support.js'
 
 /** What a participant does when called: finish (sync or not), fail (sync or later), take a while, or hang. */
 type ActKind = 'ok' | 'okAsync' | 'throw' | 'reject' | 'slow' | 'hang' | 'hangUntilAbort'
@@ -321,25 +320,11 @@ const realClock: Clock = {
   },
 }
 
-type Outcome = 'completed' | 'failed' | 'aborted'
-
 interface Seen {
   readonly route: string
   readonly ex: Exchange
   readonly act: Act
   finished: boolean
-}
-
-async function outcomes(ctx: IntegrationContext): Promise<Map<string, Record<Outcome, number>>> {
-  const out = new Map<string, Record<Outcome, number>>()
-  const metric = ctx.metrics!.getSingleMetric('dromedary_exchanges_total')!
-  for (const v of (await metric.get()).values) {
-    const route = String(v.labels.route)
-    const o = out.get(route) ?? { completed: 0, failed: 0, aborted: 0 }
-    o[v.labels.outcome as Outcome] += v.value
-    out.set(route, o)
-  }
-  return out
 }
 
 async function runScenario(s: Scenario, clock: Clock): Promise<void> {
@@ -404,7 +389,9 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
   const first = s.first === 'stop' ? ctx.stop({ timeoutMs: s.timeoutMs }) : ctx.forceStop()
   const done = track(first)
   const bounds = [t0 + s.nowBudgetMs + 1000 + (s.first === 'stop' ? s.timeoutMs : 0)]
-  let escalated = s.first === 'forceStop'
+  // A forced stop, or one escalated while work was still in flight, cannot be graceful. (An escalation once all
+  // was drained forces nothing: the report may then say graceful.)
+  let forcedWork = s.first === 'forceStop'
   const calls = [
     ...(s.forceAfter === undefined ? [] : [{ at: s.forceAfter, force: true }]),
     ...(s.againAfter === undefined ? [] : [{ at: s.againAfter, force: false }]),
@@ -417,7 +404,7 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
     // A second call returns the first one's promise; forceStop() escalates it, with its own bound.
     if (call.force) {
       bounds.push(Date.now() + s.nowBudgetMs + 1000)
-      escalated = true
+      if (ctx.shutdownLevel !== 'shutdown' && ctx.inflight.size() > 0) forcedWork = true
       expect(ctx.forceStop()).toBe(first)
     } else expect(ctx.stop()).toBe(first)
   }
@@ -445,7 +432,7 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
     ...s.components.flatMap((c) => [c.prepare, c.stop, c.close]),
   ].some((a) => HANGS.has(a.kind))
   const hungStep = [...seen.values()].some((x) => HANGS.has(x.act.kind))
-  if (overran > 0 || hungParticipant || hungStep || escalated || s.strategy !== 'default')
+  if (overran > 0 || hungParticipant || hungStep || forcedWork || s.strategy !== 'default')
     expect(report.graceful).toBe(false)
   // What is still in flight was left behind by a step that ignores its signal, and was aborted.
   for (const e of ctx.inflight.browse()) {
@@ -477,7 +464,7 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
     expected.set('q', q)
   }
   if (report.graceful) for (const o of expected.values()) expect(o.aborted).toBe(0)
-  const actual = await outcomes(ctx)
+  const actual = await outcomesByRoute(ctx)
   for (const id of ctx.routes().map((r) => r.id))
     expect({ id, ...actual.get(id) }).toEqual({
       id,

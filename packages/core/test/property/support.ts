@@ -1,4 +1,5 @@
-// How many runs a property gets, and a line saying how it went (not a test file).
+// Helpers of the property tests (not a test file): run counts, a line saying how a property went, outcomes.
+import type { IntegrationContext } from '@dromedary/core'
 import fc from 'fast-check'
 
 // Read before any test installs fake timers (they fake `performance` too).
@@ -44,4 +45,30 @@ export async function assertProperty<Ts>(
   await fc.assert(property, params)
   const seconds = ((realNow() - started) / 1000).toFixed(1)
   console.log(`${name}: ${params.numRuns} runs in ${seconds} s`)
+}
+
+/** An exchange outcome as `dromedary_exchanges_total` counts it. */
+export type Outcome = 'completed' | 'failed' | 'aborted'
+
+/** `dromedary_exchanges_total` of every route, by outcome. */
+export async function outcomesByRoute(
+  ctx: IntegrationContext,
+): Promise<Map<string, Record<Outcome, number>>> {
+  const out = new Map<string, Record<Outcome, number>>()
+  const metric = ctx.metrics!.getSingleMetric('dromedary_exchanges_total')!
+  for (const v of (await metric.get()).values) {
+    const route = String(v.labels.route)
+    const o = out.get(route) ?? { completed: 0, failed: 0, aborted: 0 }
+    o[v.labels.outcome as Outcome] += v.value
+    out.set(route, o)
+  }
+  return out
+}
+
+/** `dromedary_messages_dropped_total` (messages left in a queue no running route reads) by endpoint. */
+export async function droppedByEndpoint(ctx: IntegrationContext): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  const metric = ctx.metrics!.getSingleMetric('dromedary_messages_dropped_total')!
+  for (const v of (await metric.get()).values) out.set(String(v.labels.endpoint), v.value)
+  return out
 }
