@@ -53,6 +53,10 @@ interface Config {
   readonly deferDd: boolean
   readonly deferT: boolean
   readonly timerAutoStartup: boolean
+  /** Start the context before the first command (most runs: the interesting part is while it runs). */
+  readonly startFirst: boolean
+  /** The route most control commands of the run aim at, so that they meet (suspend, then resume it…). */
+  readonly focus: RouteId
   readonly period: number
   readonly timer: { readonly kind: Kind; readonly ms: number }
   readonly timeoutMs: number
@@ -67,9 +71,14 @@ const config: fc.Arbitrary<Config> = fc.record({
   deferDd: fc.boolean(),
   deferT: fc.boolean(),
   timerAutoStartup: fc.boolean(),
+  startFirst: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(true) },
+    { weight: 1, arbitrary: fc.constant(false) },
+  ),
+  focus: fc.constantFrom<RouteId>('d', 'dd', 's', 'c', 't', 't', 's'),
   period: fc.integer({ min: 50, max: 400 }),
   timer: fc.record({
-    kind: fc.constantFrom<Kind>('ok', 'ok', 'fail', 'slow', 'slowFail'),
+    kind: fc.constantFrom<Kind>('ok', 'fail', 'slow', 'slow', 'slow', 'slowFail'),
     ms: fc.integer({ min: 0, max: 600 }),
   }),
   timeoutMs: fc.integer({ min: 0, max: 1500 }),
@@ -89,6 +98,8 @@ interface Visit {
   stepDone: boolean
   /** The last step ran: the visit completed. */
   finished: boolean
+  readonly beganAt: number
+  endedAt: number | undefined
   /** For c: its call into dd. */
   child: Visit | undefined
 }
@@ -161,6 +172,12 @@ class World {
   readonly closedByShutdown = new Set<RouteId>()
   nextId = 0
   duplicates = 0
+  /** When the timer route was last (re)started: its first fire may come sooner than `period`. */
+  timerStartedAt = 0
+  readonly violations: string[] = []
+  /** Routes not stopped when the context's stop began, and those a stopRoute stopped meanwhile. */
+  runningAtStop: RouteId[] = []
+  readonly stoppedDuringStop = new Set<RouteId>()
 
   constructor(cfg: Config) {
     this.config = cfg
@@ -196,8 +213,11 @@ class World {
         nested,
         stepDone: false,
         finished: false,
+        beganAt: Date.now(),
+        endedAt: undefined,
         child: undefined,
       }
+      if (route === 't') this.#checkFixedDelay(v)
       if (nested) {
         const parent = this.#byKey.get(`${ex.fromRouteId}:${ex.id}`)
         if (parent !== undefined) parent.child = v
@@ -211,14 +231,11 @@ class World {
       try {
         r = work(v.kind, v.ms, ex)
       } catch (err) {
-        v.stepDone = true
+        this.#ended(v)
         throw err
       }
-      if (r === undefined) v.stepDone = true
-      else
-        return r.finally(() => {
-          v.stepDone = true
-        })
+      if (r === undefined) this.#ended(v)
+      else return r.finally(() => this.#ended(v))
     }
     const finish = (route: RouteId) => (ex: Exchange) => {
       this.#byKey.get(`${route}:${ex.id}`)!.finished = true
@@ -243,6 +260,24 @@ class World {
         't',
       )
     })
+  }
+
+  #ended(v: Visit): void {
+    v.stepDone = true
+    v.endedAt = Date.now()
+  }
+
+  /**
+   * A timer fires `period` after its previous exchange ended (fixed delay), one exchange at a time, whatever
+   * suspend/resume did in between; only a (re)start fires sooner (after `delay`).
+   */
+  #checkFixedDelay(v: Visit): void {
+    const previous = this.visits.findLast((x) => x.route === 't')
+    if (previous === undefined || previous.beganAt < this.timerStartedAt) return
+    if (previous.endedAt === undefined)
+      this.violations.push(`timer fired at ${v.beganAt} while one was running`)
+    else if (v.beganAt - previous.endedAt < this.config.period)
+      this.violations.push(`timer fired ${v.beganAt - previous.endedAt} ms after the previous one ended`)
   }
 
   status(id: RouteId): RouteStatus {
@@ -322,6 +357,7 @@ class StartContext extends Command {
   }
 
   async act(m: Model, w: World): Promise<void> {
+    w.timerStartedAt = Date.now()
     const r = await outcome(w.ctx.start())
     this.#wasCreated = m.ctx === 'created'
     if (!this.#wasCreated) {
@@ -344,8 +380,10 @@ class StopContext extends Command {
   }
 
   async act(m: Model, w: World): Promise<void> {
+    const running = ROUTES.filter((id) => w.status(id) !== 'stopped')
     const p = this.force ? w.ctx.forceStop() : w.ctx.stop()
     if (w.stopping === undefined) {
+      w.runningAtStop = running
       w.stopping = { promise: p, state: track(p) }
       m.ctx = 'stopping'
       for (const id of ROUTES) if (m.status[id] !== 'stopped') m.status[id] = 'moving'
@@ -360,35 +398,46 @@ class StopContext extends Command {
 
 type Control = 'suspend' | 'resume' | 'start'
 
+/** A route a command aims at: one by id, the run's focus, or one that does not exist. */
+type RouteRef = RouteId | 'focus' | 'nope'
+
+function resolve(ref: RouteRef, w: World): RouteId | 'nope' {
+  return ref === 'focus' ? w.config.focus : ref
+}
+
 class RouteControl extends Command {
+  #target: RouteId | 'nope' | undefined
+
   constructor(
     readonly action: Control,
-    readonly id: RouteId | 'nope',
+    readonly ref: RouteRef,
   ) {
     super()
   }
 
   override wakes(_m: Model, id: RouteId): boolean {
-    return this.id === id && this.action !== 'suspend'
+    return this.#target === id && this.action !== 'suspend'
   }
 
   async act(m: Model, w: World): Promise<void> {
     const ctx = w.ctx
+    const target = (this.#target = resolve(this.ref, w))
     const call = () =>
       this.action === 'suspend'
-        ? ctx.suspendRoute(this.id)
+        ? ctx.suspendRoute(target)
         : this.action === 'resume'
-          ? ctx.resumeRoute(this.id)
-          : ctx.startRoute(this.id)
-    if (this.id === 'nope') {
+          ? ctx.resumeRoute(target)
+          : ctx.startRoute(target)
+    if (target === 'nope') {
       expect(codeOf(await outcome(call()))).toBe(CoreErrorCodes.UNKNOWN_ROUTE)
       return
     }
-    const id = this.id
+    const id = target
     const strict = quiet(m, w, id)
     for (const op of w.pendingStops(id)) op.alone = false
     const before = w.status(id)
     const predicted = predictControl(this.action, m, before)
+    if (id === 't' && this.action === 'start') w.timerStartedAt = Date.now()
     const r = await outcome(call())
     if (strict) expect(codeOf(r), `${this.toString()} on a ${before} route`).toBe(predicted.code)
     else
@@ -407,7 +456,7 @@ class RouteControl extends Command {
   }
 
   toString(): string {
-    return `${this.action}Route(${this.id})`
+    return `${this.action}Route(${this.ref})`
   }
 }
 
@@ -432,7 +481,7 @@ function predictControl(action: Control, m: Model, status: RouteStatus): { code:
 
 class StopRoute extends Command {
   constructor(
-    readonly id: RouteId | 'nope',
+    readonly ref: RouteRef,
     readonly timeoutMs: number | undefined,
     readonly abort: boolean | undefined,
   ) {
@@ -444,13 +493,13 @@ class StopRoute extends Command {
       ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),
       ...(this.abort === undefined ? {} : { abortAfterTimeout: this.abort }),
     }
-    const p = w.ctx.stopRoute(this.id, options)
-    if (this.id === 'nope') {
+    const id = resolve(this.ref, w)
+    const before = id === 'nope' ? undefined : w.status(id)
+    const p = w.ctx.stopRoute(id, options)
+    if (id === 'nope' || before === undefined) {
       expect(codeOf(await outcome(p))).toBe(CoreErrorCodes.UNKNOWN_ROUTE)
       return
     }
-    const id = this.id
-    const before = w.status(id)
     if (this.timeoutMs !== undefined && !(this.timeoutMs >= 0)) {
       expect(codeOf(await outcome(p))).toBe(CoreErrorCodes.INVALID_OPTION)
       expect(w.status(id)).toBe(before)
@@ -473,13 +522,13 @@ class StopRoute extends Command {
   }
 
   toString(): string {
-    return `stopRoute(${this.id}, ${JSON.stringify({ timeoutMs: this.timeoutMs, abortAfterTimeout: this.abort })})`
+    return `stopRoute(${this.ref}, ${JSON.stringify({ timeoutMs: this.timeoutMs, abortAfterTimeout: this.abort })})`
   }
 }
 
 class Send extends Command {
   constructor(
-    readonly target: Target,
+    readonly ref: Target | 'focus',
     readonly kind: Kind,
     readonly ms: number,
   ) {
@@ -487,14 +536,17 @@ class Send extends Command {
   }
 
   async act(_m: Model, w: World): Promise<void> {
+    const focus = w.config.focus
+    // The timer takes no sends: its focus runs feed the seda route instead.
+    const target = this.ref !== 'focus' ? this.ref : focus === 't' ? 's' : focus
     const body: Body = { id: w.nextId++, kind: this.kind, ms: this.ms }
-    const allowed = allowedSend(this.target, w)
-    const result = track(w.ctx.producer().send(URI[this.target], body))
-    w.sends.push({ target: this.target, body, result, allowed, checked: false })
+    const allowed = allowedSend(target, w)
+    const result = track(w.ctx.producer().send(URI[target], body))
+    w.sends.push({ target, body, result, allowed, checked: false })
   }
 
   toString(): string {
-    return `send(${URI[this.target]}, ${this.kind}${this.kind.startsWith('slow') ? ` ${this.ms} ms` : ''})`
+    return `send(${this.ref}, ${this.kind}${this.kind.startsWith('slow') ? ` ${this.ms} ms` : ''})`
   }
 }
 
@@ -544,8 +596,10 @@ async function verify(m: Model, w: World, cmd: Command): Promise<void> {
     expect(op.failed.error, `stopRoute(${op.route}) rejected`).toBeUndefined()
     const now = w.status(op.route)
     const others = w.pendingStops(op.route).length > 0
-    if (op.result.value === true) expect(now, `stopRoute(${op.route}) resolved true`).toBe('stopped')
-    else {
+    if (op.result.value === true) {
+      expect(now, `stopRoute(${op.route}) resolved true`).toBe('stopped')
+      if (m.ctx !== 'created' && m.ctx !== 'started') w.stoppedDuringStop.add(op.route)
+    } else {
       // false only when the timeout hit and nothing forced the route: abortAfterTimeout, or
       // shutdownNowOnTimeout: false — and it is left as it was.
       expect(op.abort || !w.config.shutdownNowOnTimeout, `stopRoute(${op.route}) resolved false`).toBe(true)
@@ -558,7 +612,12 @@ async function verify(m: Model, w: World, cmd: Command): Promise<void> {
   if (w.stopping?.state.settled === true && m.ctx === 'stopping') {
     m.ctx = 'stopped'
     for (const id of ROUTES) m.status[id] = 'stopped'
+    // The report names every route the stop found running once (unless a stopRoute stopped it meanwhile).
+    const reported = (await w.stopping.promise).routes.map((r) => r.id)
+    expect(new Set(reported).size, `routes reported twice: ${reported.join(', ')}`).toBe(reported.length)
+    for (const id of w.runningAtStop) if (!w.stoppedDuringStop.has(id)) expect(reported).toContain(id)
   }
+  expect(w.violations).toEqual([])
 
   for (const id of ROUTES) {
     const status = w.status(id)
@@ -646,32 +705,41 @@ async function verify(m: Model, w: World, cmd: Command): Promise<void> {
 }
 
 function commands(): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, World>>> {
-  const route = fc.constantFrom<RouteId | 'nope'>('d', 'dd', 's', 'c', 't', 't', 'nope')
+  const route = fc.oneof(
+    { weight: 8, arbitrary: fc.constant<RouteRef>('focus') },
+    { weight: 2, arbitrary: fc.constantFrom<RouteRef>('d', 'dd', 's', 'c', 't', 'nope') },
+  )
   const kind = fc.constantFrom<Kind>('ok', 'ok', 'fail', 'slow', 'slow', 'slowFail', 'stuck')
+  const send = fc
+    .tuple(
+      fc.constantFrom<Target | 'focus'>('focus', 'focus', 'focus', 'd', 'dd', 's', 'c'),
+      kind,
+      fc.integer({ min: 1, max: 800 }),
+    )
+    .map(([t, k, ms]) => new Send(t, k, ms))
+  const advance = fc.integer({ min: 1, max: 500 }).map((ms) => new Advance(ms))
+  const control = fc
+    .tuple(fc.constantFrom<Control>('suspend', 'resume', 'start'), route)
+    .map(([a, id]) => new RouteControl(a, id))
+  const stopRoute = fc
+    .tuple(
+      route,
+      fc.option(fc.oneof(fc.integer({ min: 0, max: 800 }), fc.constant(-1)), { nil: undefined, freq: 4 }),
+      fc.constantFrom<boolean | undefined>(true, true, false, undefined),
+    )
+    .map(([id, t, a]) => new StopRoute(id, t, a))
+  const stop = fc.constantFrom(new StopContext(false), new StopContext(false), new StopContext(true))
+  // fc.commands picks among these alike: repeats weight them.
   return fc.commands(
     [
+      ...[send, send, send],
+      ...[advance, advance, advance],
+      ...[control, control, control, control, control],
+      ...[stopRoute, stopRoute, stopRoute],
+      stop,
       fc.constant(new StartContext()),
-      fc.constant(new StopContext(false)),
-      fc.constant(new StopContext(true)),
-      fc
-        .tuple(fc.constantFrom<Control>('suspend', 'resume', 'start'), route)
-        .map(([a, id]) => new RouteControl(a, id)),
-      fc
-        .tuple(
-          route,
-          fc.option(fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.constant(-1)), { nil: undefined }),
-          fc.option(fc.boolean(), { nil: undefined }),
-        )
-        .map(([id, t, a]) => new StopRoute(id, t, a)),
-      ...[1, 2, 3].map(() =>
-        fc
-          .tuple(fc.constantFrom<Target>('d', 'dd', 's', 'c'), kind, fc.integer({ min: 1, max: 800 }))
-          .map(([t, k, ms]) => new Send(t, k, ms)),
-      ),
-      fc.integer({ min: 1, max: 700 }).map((ms) => new Advance(ms)),
-      fc.integer({ min: 1, max: 700 }).map((ms) => new Advance(ms)),
     ],
-    { maxCommands: 30 },
+    { maxCommands: 30, size: 'max' },
   )
 }
 
@@ -682,6 +750,7 @@ async function runModel(cfg: Config, cmds: Iterable<fc.AsyncCommand<Model, World
     ctx: 'created',
     status: { d: 'stopped', dd: 'stopped', s: 'stopped', c: 'stopped', t: 'stopped' },
   }
+  if (cfg.startFirst) await new StartContext().run(m, w)
   await fc.asyncModelRun(() => ({ model: m, real: w }), cmds)
   // Whatever happened, the context is then stopped, and everything must add up with nothing left behind.
   await new StopContext(false).run(m, w)
@@ -698,7 +767,7 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-const RUNS = 1500
+const RUNS = 1000
 
 describe('route lifecycle (model-based)', () => {
   it(
@@ -715,4 +784,65 @@ describe('route lifecycle (model-based)', () => {
     },
     propertyTimeout(RUNS, 50),
   )
+})
+
+// Sequences the random search reaches only rarely, run through the same model and invariants.
+describe('route lifecycle (model-based), known sequences', () => {
+  const base: Config = {
+    sedaConcurrency: 1,
+    sedaSize: 1000,
+    completeAllTasks: false,
+    deferDd: false,
+    deferT: false,
+    timerAutoStartup: true,
+    startFirst: true,
+    focus: 't',
+    period: 100,
+    timer: { kind: 'slow', ms: 300 },
+    timeoutMs: 1000,
+    shutdownNowOnTimeout: true,
+    nowBudgetMs: 500,
+  }
+
+  it('holds for a timer resumed while its exchange runs', async () => {
+    await runModel(base, [
+      new Advance(50),
+      new RouteControl('suspend', 't'),
+      new RouteControl('resume', 't'),
+      new Advance(400),
+    ])
+  })
+
+  it('holds for a suspended timer whose stopRoute with abortAfterTimeout times out', async () => {
+    await runModel(base, [
+      new Advance(50),
+      new RouteControl('suspend', 't'),
+      new StopRoute('t', 100, true),
+      new Advance(600),
+    ])
+  })
+
+  it('holds for a stopRoute with abortAfterTimeout that times out after the context’s stop began', async () => {
+    await runModel(base, [
+      new Advance(50),
+      new StopRoute('t', 100, true),
+      new StopContext(false),
+      new Advance(150),
+      new Advance(300),
+    ])
+  })
+
+  it('holds for a route a stopRoute left running without shutdownNowOnTimeout', async () => {
+    await runModel({ ...base, focus: 'd', shutdownNowOnTimeout: false }, [
+      new Send('d', 'stuck', 0),
+      new StopRoute('d', 100, undefined),
+      new Advance(200),
+      new Send('d', 'ok', 0),
+      new StopContext(false),
+    ])
+  })
+
+  it('holds for messages sent to a context that never started', async () => {
+    await runModel({ ...base, startFirst: false }, [new Send('c', 'ok', 0), new Send('s', 'slow', 100)])
+  })
 })
