@@ -178,6 +178,26 @@ describe('forceStop()', () => {
   })
 })
 
+describe('forcing', () => {
+  it('goes through what is in flight once, not once per route', async () => {
+    const ctx = newContext()
+    await ctx.addRoutes((r) => {
+      for (let i = 0; i < 300; i++) r.from(`direct:r${i}`).routeId(`r${i}`).process(untilAborted)
+    })
+    await ctx.start()
+    const sends = []
+    for (let i = 0; i < 300; i++)
+      for (let j = 0; j < 5; j++) sends.push(ctx.producer().send(`direct:r${i}`, j))
+    expect(ctx.inflight.size()).toBe(1500)
+    // White box: a pass over the in-flight exchanges is one call of the repository's `exchanges()`.
+    const passes = vi.spyOn(ctx.inflight as unknown as { exchanges(): unknown[] }, 'exchanges')
+    expect(await settlesWithin(ctx.forceStop(), 0)).toBe(true)
+    expect(passes.mock.calls.length).toBeLessThanOrEqual(4)
+    expect((await Promise.all(sends)).every((ex) => ex.signal.aborted)).toBe(true)
+    expect(await exchangesTotal(ctx, 'r299', 'aborted')).toBe(5)
+  })
+})
+
 describe('a custom strategy that throws', () => {
   it('is replaced by the forced path: NOTICE listeners called, in-flight work aborted, routes reported', async () => {
     const logger = captureLogger()
