@@ -307,6 +307,8 @@ export class ShutdownSequence {
       for (const r of stillRunning) h.lifecycle.abandon(r)
     }
     deadlines.close()
+    // Route stops still running end with the context's shutdown: their routes are stopped now.
+    for (const d of this.#routeStops) d.end()
     const reported = new Set(report.routes.map((r) => r.id))
     const extra = this.#forcedAtNow.filter((r) => !reported.has(r.id))
     const overran = deadlines.overran.length > 0

@@ -175,6 +175,17 @@ export class ShutdownDeadlines {
     return undefined
   }
 
+  /**
+   * Ends both phases at once — every wait on them is released, as if out of time — and clears the timers: the
+   * shutdown this one belongs to is over (a `stopRoute` still running when the context's shutdown ended).
+   */
+  end(): void {
+    this.escalate()
+    if (!this.#now.signal.aborted) this.#now.abort('ended')
+    this.#resolveNowOver()
+    this.close()
+  }
+
   /** Clears every timer; the shutdown is over. */
   close(): void {
     this.#closed = true

@@ -163,6 +163,20 @@ describe('forceStop()', () => {
     expect(notices).toEqual([0])
   })
 
+  it('ends a stopRoute still draining when the context’s own stop ends, leaving no timer of it behind', async () => {
+    const ctx = newContext()
+    // A step that ignores its abort signal keeps the route's in-flight count up after it was forced.
+    await ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(never))
+    await ctx.start()
+    await ctx.producer().send('seda:a', 1)
+    await flush()
+    const stopRoute = track(ctx.stopRoute('a'))
+    expect(await settlesWithin(ctx.stop({ timeoutMs: 100 }), 100 + 5000 + 1000)).toBe(true)
+    await flush()
+    expect(stopRoute.value).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('ends a stopRoute still draining, leaving no timer of it behind', async () => {
     const ctx = newContext()
     await ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(untilAborted))
