@@ -1,6 +1,7 @@
 import { errors } from '../errors.js'
 import type { Route } from '../route/route.js'
 import type { ShutdownDeadlines } from '../shutdown/deadline.js'
+import { forceRoutes } from '../shutdown/force.js'
 import type { ShutdownStrategy } from '../shutdown/shutdown-strategy.js'
 import type { ShutdownLevel } from '../spi/component.js'
 import { validateDuration } from '../uri/duration.js'
@@ -108,11 +109,9 @@ export class RouteControl {
       await h.lifecycle.reopen(r)
       return false
     }
-    // A strategy that returned without stopping the route, or ran out of time: the route is forced.
-    const outcome = await deadlines.settle('now', `Route ${id} (stopping its consumer)`, (signal) =>
-      h.lifecycle.stop(r, true, signal),
-    )
-    if (outcome === 'overran') h.lifecycle.abandon(r)
+    // A strategy that returned without stopping the route, or ran out of time: the route takes the forced path
+    // (intake closed, in-flight exchanges aborted, consumer force-stopped — or left behind past the deadline).
+    await forceRoutes(ctx, ctx.routes, () => undefined)
     return true
   }
 }

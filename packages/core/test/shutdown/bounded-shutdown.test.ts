@@ -212,6 +212,24 @@ describe('forcing', () => {
   })
 })
 
+describe('a custom strategy that does not stop the route of a stopRoute', () => {
+  it('is backed by the forced path: the route’s in-flight exchanges are aborted, not left running', async () => {
+    const ctx = newContext({
+      shutdownStrategy: {
+        shutdown: async () => ({ graceful: true, forced: false, timedOut: false, durationMs: 0, routes: [] }),
+      },
+    })
+    await ctx.addRoutes((r) => r.from('seda:a').routeId('a').process(untilAborted))
+    await ctx.start()
+    await ctx.producer().send('seda:a', 1)
+    await flush()
+    expect(await ctx.stopRoute('a')).toBe(true)
+    await flush()
+    expect(ctx.routes()[0]).toMatchObject({ status: 'stopped', inflight: 0 })
+    expect(await exchangesTotal(ctx, 'a', 'aborted')).toBe(1)
+  })
+})
+
 describe('a custom strategy that throws', () => {
   it('is replaced by the forced path: NOTICE listeners called, in-flight work aborted, routes reported', async () => {
     const logger = captureLogger()
