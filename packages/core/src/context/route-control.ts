@@ -107,7 +107,8 @@ export class RouteControl {
     // Timed out without forcing (abortAfterTimeout, or shutdownNowOnTimeout: false): left as it was.
     if (settled !== undefined && settled.value.timedOut && !settled.value.forced) {
       await h.lifecycle.reopen(r)
-      return false
+      // Left as it was — unless its consumer could not take work again and it was stopped instead.
+      return r.state.status === 'stopped'
     }
     // A strategy that returned without stopping the route, or ran out of time: the route takes the forced path
     // (intake closed, in-flight exchanges aborted, consumer force-stopped — or left behind past the deadline).

@@ -1,4 +1,4 @@
-import { errors } from '../errors.js'
+import { errors, messageOf } from '../errors.js'
 import type { Route } from '../route/route.js'
 import type { ShutdownLevel } from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
@@ -107,7 +107,19 @@ export class RouteLifecycle {
     if (r.status !== 'stopping' || r.state.stopping !== undefined) return false
     if (this.#host.shutdownLevel !== 'running' || this.#host.contextStopping) return false
     const before = r.state.before
-    if (before === 'started' && r.state.prepared) await this.#reopen(r, true)
+    if (before === 'started' && r.state.prepared) {
+      try {
+        await this.#reopen(r, true)
+      } catch (err) {
+        // It cannot be left as it was: stopped at once (its intake is closed), rather than left half-stopped.
+        this.#host.logger.error(
+          { err, route: r.id },
+          `Route ${r.id} could not take work again: ${messageOf(err)}; stopping it`,
+        )
+        await this.stop(r, true, AbortSignal.abort()).catch(() => undefined)
+        return false
+      }
+    }
     // The context may have begun stopping while the consumer reopened: it owns the route now.
     if (this.#host.contextStopping || r.status !== 'stopping') return false
     r.state.to(before)
@@ -145,7 +157,15 @@ export class RouteLifecycle {
   async #stopConsumer(r: Route, forced: boolean, signal: AbortSignal): Promise<void> {
     const pendingOf = () => r.consumer.pendingExchanges?.() ?? 0
     const before = pendingOf()
-    await r.consumer.stop({ forced, signal })
+    let failed: { readonly err: unknown } | undefined
+    try {
+      await r.consumer.stop({ forced, signal })
+    } catch (err) {
+      // A graceful stop that failed is followed by a forced one. A forced stop is the last word: the route is
+      // stopped all the same (never left `stopping` with nothing in progress), and the failure still reported.
+      if (!forced) throw err
+      failed = { err }
+    }
     // What the consumer held and let go of without running it: a queue it dropped (seda) or messages it handed
     // back (AMQP). Never silent: counted as aborted in the report and the metrics.
     const dropped = Math.max(0, before - pendingOf())
@@ -156,6 +176,7 @@ export class RouteLifecycle {
     if (forced) this.#host.dropQueuedTasks(r)
     await r.consumer.afterShutdown?.()
     this.#stopped(r, forced)
+    if (failed !== undefined) throw failed.err
   }
 
   #stopped(r: Route, forced: boolean): void {

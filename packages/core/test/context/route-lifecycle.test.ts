@@ -1,6 +1,12 @@
 // A route's status tells the truth about its consumer, through every control path and every interleaving of
 // them with the context's own shutdown.
-import { CoreErrorCodes, type IntegrationContext } from '@dromedary/core'
+import {
+  CoreErrorCodes,
+  type Component,
+  type Consumer,
+  type ConsumerHost,
+  type IntegrationContext,
+} from '@dromedary/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   captureLogger,
@@ -20,6 +26,35 @@ afterEach(async () => {
   vi.useRealTimers()
   await disposeContexts()
 })
+
+/** A component whose consumers' hooks do what the test says; `feed(route, body)` runs an exchange. */
+function stubConsumer(hooks: Partial<Record<'stop' | 'resume', (() => void) | undefined>>) {
+  const hosts = new Map<string, ConsumerHost>()
+  const component: Component = {
+    createEndpoint(uri) {
+      uri.parseOptions({})
+      return {
+        uri: uri.uri,
+        createConsumer(host): Consumer {
+          hosts.set(host.routeId, host)
+          const consumer: Consumer = { start: () => undefined, stop: () => hooks.stop?.() }
+          if (!('resume' in hooks)) {
+            consumer.suspend = () => undefined
+            consumer.resume = () => undefined
+          }
+          return consumer
+        },
+      }
+    },
+  }
+  return {
+    component,
+    feed: (routeId: string, body: unknown) => {
+      const host = hosts.get(routeId)!
+      return host.process(host.createExchange(body))
+    },
+  }
+}
 
 function route(ctx: IntegrationContext, id: string) {
   return ctx.routes().find((r) => r.id === id)!
@@ -251,5 +286,41 @@ describe('routes left running at the timeout without shutdownNowOnTimeout', () =
     expect(await exchangesTotal(ctx, 'a', 'aborted')).toBe(3)
     expect(await exchangesTotal(ctx, 'a', 'failed')).toBe(0)
     expect(ctx.mock('out').receivedExchanges).toHaveLength(0)
+  })
+})
+
+describe('a consumer whose stop() throws', () => {
+  function throwingStop(withResume: boolean) {
+    return stubConsumer({
+      stop: () => {
+        throw new Error('cannot stop')
+      },
+      ...(withResume ? {} : { resume: undefined }),
+    })
+  }
+
+  it('still ends stopped after stopRoute, the failure logged', async () => {
+    const log = captureLogger()
+    const stub = throwingStop(true)
+    const ctx = newContext({ logger: log.logger, components: { stub: stub.component } })
+    await ctx.addRoutes((r) => r.from('stub:a').routeId('a').to('mock:a'))
+    await ctx.start()
+    expect(await ctx.stopRoute('a')).toBe(true)
+    expect(route(ctx, 'a').status).toBe('stopped')
+    expect(log.lines.some((l) => l.level === 'error' && l.msg?.includes('cannot stop') === true)).toBe(true)
+  })
+
+  it('ends stopped, not half-stopped, when its stopRoute times out with abortAfterTimeout and it cannot reopen', async () => {
+    const log = captureLogger()
+    const stub = throwingStop(false)
+    const ctx = newContext({ logger: log.logger, components: { stub: stub.component } })
+    await ctx.addRoutes((r) => r.from('stub:a').routeId('a').process(untilAborted))
+    await ctx.start()
+    void stub.feed('a', 1)
+    const stopping = track(ctx.stopRoute('a', { timeoutMs: 100, abortAfterTimeout: true }))
+    await vi.advanceTimersByTimeAsync(100 + 5000 + 1000)
+    // It could not be left as it was: it is stopped instead, and says so.
+    expect(stopping.value).toBe(true)
+    expect(route(ctx, 'a').status).toBe('stopped')
   })
 })
