@@ -75,7 +75,7 @@ export class RouteControl {
       return await this.#stopThrough(r, id, timeoutMs, options, deadlines)
     } catch (err) {
       // The strategy failed: the route goes back to what it was rather than stay half-stopped.
-      await h.lifecycle.reopen(r)
+      await this.#restore(r, deadlines)
       throw err
     } finally {
       stop.release()
@@ -106,7 +106,7 @@ export class RouteControl {
     if (r.status === 'stopped') return true
     // Timed out without forcing (abortAfterTimeout, or shutdownNowOnTimeout: false): left as it was.
     if (settled !== undefined && settled.value.timedOut && !settled.value.forced) {
-      await h.lifecycle.reopen(r)
+      await this.#restore(r, deadlines)
       // Left as it was — unless its consumer could not take work again and it was stopped instead.
       return r.state.status === 'stopped'
     }
@@ -114,5 +114,17 @@ export class RouteControl {
     // (intake closed, in-flight exchanges aborted, consumer force-stopped — or left behind past the deadline).
     await forceRoutes(ctx, ctx.routes, () => undefined)
     return true
+  }
+
+  /**
+   * Leaves the route as it was before the stop (running, or suspended), within the route stop's NOW deadline like
+   * every other await of a stop: a consumer that cannot take work again in time is left behind, the route stopped.
+   */
+  async #restore(r: Route, deadlines: ShutdownDeadlines): Promise<void> {
+    const h = this.#host
+    const outcome = await deadlines.settle('now', `Route ${r.id} (taking work again)`, () =>
+      h.lifecycle.reopen(r),
+    )
+    if (outcome === 'overran') h.lifecycle.abandon(r)
   }
 }

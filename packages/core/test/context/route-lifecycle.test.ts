@@ -28,7 +28,7 @@ afterEach(async () => {
 })
 
 /** A component whose consumers' hooks do what the test says; `feed(route, body)` runs an exchange. */
-function stubConsumer(hooks: Partial<Record<'stop' | 'resume', (() => void) | undefined>>) {
+function stubConsumer(hooks: Partial<Record<'stop' | 'resume', (() => void | Promise<void>) | undefined>>) {
   const hosts = new Map<string, ConsumerHost>()
   const component: Component = {
     createEndpoint(uri) {
@@ -323,4 +323,29 @@ describe('a consumer whose stop() throws', () => {
     expect(stopping.value).toBe(true)
     expect(route(ctx, 'a').status).toBe('stopped')
   })
+})
+
+describe('a consumer that cannot take work again after a stopRoute timed out', () => {
+  it.each([
+    ['abortAfterTimeout', { shutdownNowOnTimeout: true }, { abortAfterTimeout: true }],
+    ['shutdownNowOnTimeout: false', { shutdownNowOnTimeout: false }, {}],
+  ])(
+    'does not hold stopRoute (%s) past its timeout and the NOW budget: the route is left behind, stopped',
+    async (_, shutdown, options) => {
+      const stub = stubConsumer({ stop: () => new Promise<void>(() => undefined), resume: undefined })
+      const ctx = newContext({
+        shutdown: { nowBudgetMs: 1000, ...shutdown },
+        components: { stub: stub.component },
+      })
+      await ctx.addRoutes((r) => r.from('stub:a').routeId('a').process(untilAborted))
+      await ctx.start()
+      void stub.feed('a', 1)
+      // Without `resume`, taking work again means stop() then start(): stop() never returns here.
+      const stopping = track(ctx.stopRoute('a', { timeoutMs: 100, ...options }))
+      await vi.advanceTimersByTimeAsync(100 + 1000 + 1000)
+      expect(stopping.value).toBe(true)
+      expect(route(ctx, 'a').status).toBe('stopped')
+      expect(vi.getTimerCount()).toBe(0)
+    },
+  )
 })
