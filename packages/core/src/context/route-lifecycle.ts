@@ -111,12 +111,11 @@ export class RouteLifecycle {
       try {
         await this.#reopen(r, true)
       } catch (err) {
-        // It cannot be left as it was: stopped at once (its intake is closed), rather than left half-stopped.
+        // It cannot be left as it was; it stays `stopping` (intake closed) for the caller to force.
         this.#host.logger.error(
           { err, route: r.id },
-          `Route ${r.id} could not take work again: ${messageOf(err)}; stopping it`,
+          `Route ${r.id} could not take work again: ${messageOf(err)}`,
         )
-        await this.stop(r, true, AbortSignal.abort()).catch(() => undefined)
         return false
       }
     }

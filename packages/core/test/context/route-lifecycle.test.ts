@@ -310,19 +310,25 @@ describe('a consumer whose stop() throws', () => {
     expect(log.lines.some((l) => l.level === 'error' && l.msg?.includes('cannot stop') === true)).toBe(true)
   })
 
-  it('ends stopped, not half-stopped, when its stopRoute times out with abortAfterTimeout and it cannot reopen', async () => {
-    const log = captureLogger()
-    const stub = throwingStop(false)
-    const ctx = newContext({ logger: log.logger, components: { stub: stub.component } })
-    await ctx.addRoutes((r) => r.from('stub:a').routeId('a').process(untilAborted))
-    await ctx.start()
-    void stub.feed('a', 1)
-    const stopping = track(ctx.stopRoute('a', { timeoutMs: 100, abortAfterTimeout: true }))
-    await vi.advanceTimersByTimeAsync(100 + 5000 + 1000)
-    // It could not be left as it was: it is stopped instead, and says so.
-    expect(stopping.value).toBe(true)
-    expect(route(ctx, 'a').status).toBe('stopped')
-  })
+  it.each([
+    ['abortAfterTimeout', { shutdownNowOnTimeout: true }, { abortAfterTimeout: true }],
+    ['shutdownNowOnTimeout: false', { shutdownNowOnTimeout: false }, {}],
+  ])(
+    'is forced, its exchanges aborted, when its stopRoute (%s) times out and it cannot take work again',
+    async (_, shutdown, options) => {
+      const stub = throwingStop(false)
+      const ctx = newContext({ shutdown, components: { stub: stub.component } })
+      await ctx.addRoutes((r) => r.from('stub:a').routeId('a').process(untilAborted))
+      await ctx.start()
+      void stub.feed('a', 1)
+      const stopping = track(ctx.stopRoute('a', { timeoutMs: 100, ...options }))
+      await vi.advanceTimersByTimeAsync(100 + 5000 + 1000)
+      // It could not be left as it was: it is stopped instead, and says so; nothing of it keeps running.
+      expect(stopping.value).toBe(true)
+      expect(route(ctx, 'a')).toMatchObject({ status: 'stopped', inflight: 0 })
+      expect(await exchangesTotal(ctx, 'a', 'aborted')).toBe(1)
+    },
+  )
 })
 
 describe('a consumer that cannot take work again after a stopRoute timed out', () => {
