@@ -15,7 +15,13 @@ import {
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { captureLogger, flush, track } from '../shutdown/support.js'
-import { assertProperty, outcomesByRoute, propertyTimeout, type Outcome } from './support.js'
+import {
+  assertProperty,
+  droppedByEndpoint,
+  outcomesByRoute,
+  propertyTimeout,
+  type Outcome,
+} from './support.js'
 
 /** What a participant does when called: finish (sync or not), fail (sync or later), take a while, or hang. */
 type ActKind = 'ok' | 'okAsync' | 'throw' | 'reject' | 'slow' | 'hang' | 'hangUntilAbort'
@@ -77,6 +83,10 @@ interface Scenario {
   readonly forceAfter: number | undefined
   /** stop() called again this long after the first call. */
   readonly againAfter: number | undefined
+  /** A stopRoute of one of the routes (`pick` modulo their number), at `at` ms after start. */
+  readonly routeStop:
+    | { readonly pick: number; readonly timeoutMs: number; readonly abort: boolean; readonly at: number }
+    | undefined
 }
 
 interface Limits {
@@ -145,6 +155,15 @@ function scenarioOf(l: Limits): fc.Arbitrary<Scenario> {
     first: fc.constantFrom<'stop' | 'forceStop'>('stop', 'stop', 'forceStop'),
     forceAfter: maybe(l.timeoutMs + l.nowBudgetMs),
     againAfter: maybe(l.timeoutMs),
+    routeStop: fc.option(
+      fc.record({
+        pick: fc.nat(),
+        timeoutMs: fc.integer({ min: 0, max: l.timeoutMs }),
+        abort: fc.boolean(),
+        at: fc.integer({ min: 0, max: l.at }),
+      }),
+      { nil: undefined, freq: 3 },
+    ),
   })
 }
 
@@ -376,6 +395,8 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
 
   const sedaSends: Array<Promise<Exchange>> = []
   const directSends: Array<Promise<Exchange>> = []
+  let routeStop: { readonly settled: boolean; readonly value: boolean | undefined } | undefined
+  const routeStopFailed: unknown[] = []
   const sendTimers = s.items.map((item, i) =>
     setTimeout(() => {
       if (item.target === 'q') sedaSends.push(ctx.producer().send('seda:q', i))
@@ -383,6 +404,20 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
       else tests[Number(item.target.slice(1))]?.feed(i)
     }, item.at),
   )
+
+  const rs = s.routeStop
+  if (rs !== undefined)
+    sendTimers.push(
+      setTimeout(() => {
+        const ids = ctx.routes().map((r) => r.id)
+        const p = ctx.stopRoute(ids[rs.pick % ids.length]!, {
+          timeoutMs: rs.timeoutMs,
+          abortAfterTimeout: rs.abort,
+        })
+        routeStop = track(p)
+        p.catch((err: unknown) => routeStopFailed.push(err))
+      }, rs.at),
+    )
 
   await clock.advance(s.stopAt)
   const t0 = Date.now()
@@ -421,18 +456,25 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
   for (const r of ctx.routes())
     expect({ id: r.id, status: r.status }).toEqual({ id: r.id, status: 'stopped' })
   if (clock === fakeClock) expect(vi.getTimerCount()).toBe(0)
+  // A route stop under way ended with the context's shutdown.
+  if (routeStop !== undefined) expect(routeStop.settled, 'stopRoute settled with the context').toBe(true)
+  // It fails only with the error of a strategy that throws.
+  if (!['throws', 'throwsAfterNotice', 'defaultThenThrows'].includes(s.strategy))
+    expect(routeStopFailed).toEqual([])
 
   // An overrun (named in a warning), a forced stop, a misbehaving strategy or work that hung: not graceful.
+  // (With a stopRoute before the stop, its route's consumer, steps and warnings may be its own business.)
   const overran = log.lines.filter(
     (l) => typeof l.obj === 'object' && l.obj !== null && 'participant' in l.obj,
   ).length
+  const ours = rs === undefined
   const hungParticipant = [
     ...s.notice,
     ...s.now,
-    ...s.components.flatMap((c) => [c.prepare, c.stop, c.close]),
+    ...s.components.flatMap((c) => (ours ? [c.prepare, c.stop, c.close] : [c.close])),
   ].some((a) => HANGS.has(a.kind))
-  const hungStep = [...seen.values()].some((x) => HANGS.has(x.act.kind))
-  if (overran > 0 || hungParticipant || hungStep || forcedWork || s.strategy !== 'default')
+  const hungStep = ours && [...seen.values()].some((x) => HANGS.has(x.act.kind))
+  if ((ours && overran > 0) || hungParticipant || hungStep || forcedWork || s.strategy !== 'default')
     expect(report.graceful).toBe(false)
   // What is still in flight was left behind by a step that ignores its signal, and was aborted.
   for (const e of ctx.inflight.browse()) {
@@ -454,16 +496,18 @@ async function runScenario(s: Scenario, clock: Clock): Promise<void> {
     o[x.finished ? 'completed' : x.ex.signal.aborted ? 'aborted' : 'failed']++
     expected.set(x.route, o)
   }
-  // A seda message accepted but never taken was dropped by a forced stop: counted as aborted, once.
+  // A seda message accepted but never taken was dropped: by a forced stop, counted as aborted, or — waiting
+  // for a route a stopRoute had stopped — at NOW, counted as dropped. Once either way.
   const sedaSeen = [...seen.values()].filter((x) => x.route === 'q').length
-  const dropped = sendsAccepted - sedaSeen
+  const droppedAtNow = (await droppedByEndpoint(ctx)).get('seda://q') ?? 0
+  const dropped = sendsAccepted - sedaSeen - droppedAtNow
   expect(dropped).toBeGreaterThanOrEqual(0)
   if (dropped > 0) {
     const q = expected.get('q') ?? { completed: 0, failed: 0, aborted: 0 }
     q.aborted += dropped
     expected.set('q', q)
   }
-  if (report.graceful) for (const o of expected.values()) expect(o.aborted).toBe(0)
+  if (report.graceful && rs === undefined) for (const o of expected.values()) expect(o.aborted).toBe(0)
   const actual = await outcomesByRoute(ctx)
   for (const id of ctx.routes().map((r) => r.id))
     expect({ id, ...actual.get(id) }).toEqual({
@@ -490,7 +534,7 @@ const REAL: Limits = {
   period: { min: 5, max: 20 },
 }
 
-const FAKE_RUNS = 200
+const FAKE_RUNS = 500
 const REAL_RUNS = 8
 
 function timeouts(): number {

@@ -644,6 +644,11 @@ async function verify(m: Model, w: World, cmd: Command): Promise<void> {
   }
   // Fixed delay: one timer exchange at a time, however often the route was suspended and resumed.
   expect(ctx.inflight.size('t')).toBeLessThanOrEqual(1)
+  // route_up says what the status says; the context is ready only while started and running.
+  const up = await routeUp(ctx)
+  for (const id of ROUTES)
+    expect(up.get(id) ?? 0, `route_up of ${id}`).toBe(w.status(id) === 'started' ? 1 : 0)
+  expect(ctx.health().ready).toBe(ctx.status === 'started' && ctx.shutdownLevel === 'running')
 
   // Sends: refused only as predicted; a refused one created no exchange.
   for (const s of w.sends) {
@@ -702,6 +707,11 @@ async function verify(m: Model, w: World, cmd: Command): Promise<void> {
     expect(ctx.inflight.size()).toBe(0)
     expect(vi.getTimerCount(), 'timers left after the stop').toBe(0)
   }
+}
+
+async function routeUp(ctx: IntegrationContext): Promise<Map<string, number>> {
+  const metric = ctx.metrics!.getSingleMetric('dromedary_route_up')!
+  return new Map((await metric.get()).values.map((v) => [String(v.labels.route), v.value]))
 }
 
 function commands(): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, World>>> {
@@ -767,7 +777,7 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-const RUNS = 1000
+const RUNS = 1500
 
 describe('route lifecycle (model-based)', () => {
   it(
