@@ -212,6 +212,27 @@ describe('forcing', () => {
   })
 })
 
+describe('many participants', () => {
+  it('race their deadline without a "possible memory leak" warning from the shared abort signal', async () => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error) => warnings.push(w)
+    process.on('warning', onWarning)
+    try {
+      const ctx = newContext()
+      for (let i = 0; i < 20; i++) ctx.onShutdownNotice(() => Promise.resolve())
+      await ctx.addRoutes((r) => {
+        for (let i = 0; i < 20; i++) r.from(`direct:r${i}`).routeId(`r${i}`).to(`mock:r${i}`)
+      })
+      await ctx.start()
+      expect(await settlesWithin(ctx.forceStop(), 0)).toBe(true)
+      await new Promise((resolve) => process.nextTick(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning')
+  })
+})
+
 describe('a custom strategy that does not stop the route of a stopRoute', () => {
   it('is backed by the forced path: the route’s in-flight exchanges are aborted, not left running', async () => {
     const ctx = newContext({
