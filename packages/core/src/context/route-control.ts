@@ -124,7 +124,9 @@ export class RouteControl {
    */
   async #restore(r: Route, ctx: ShutdownContext, deadlines: ShutdownDeadlines): Promise<void> {
     const h = this.#host
-    await deadlines.settle('now', `Route ${r.id} (taking work again)`, () => h.lifecycle.reopen(r))
+    await deadlines.settle('now', `Route ${r.id} (taking work again)`, (signal) =>
+      h.lifecycle.reopen(r, signal),
+    )
     if (r.state.status === 'stopping' && h.status !== 'stopping')
       await forceRoutes(ctx, ctx.routes, () => undefined)
   }

@@ -67,7 +67,7 @@ export class RouteLifecycle {
       if (this.#host.shutdownLevel !== 'running' || this.#host.contextStopping)
         throw errors.shuttingDown(`resume of route "${r.id}"`)
       if (r.status !== 'suspended') throw errors.invalidState(`route "${r.id}"`, r.status, 'started')
-      await this.#reopen(r, false)
+      await this.#reopen(r, undefined)
       r.state.to('started')
       this.publish(r)
     })
@@ -101,15 +101,15 @@ export class RouteLifecycle {
   /**
    * Undoes a stop that timed out (`stopRoute(id, { abortAfterTimeout: true })`): the route goes back to what it
    * was — running, or suspended. Refused (false) once the context's own shutdown began: it is never resumed
-   * then (SPEC §2).
+   * then (SPEC §2). `signal` is the deadline of the stop being undone.
    */
-  async reopen(r: Route): Promise<boolean> {
+  async reopen(r: Route, signal: AbortSignal): Promise<boolean> {
     if (r.status !== 'stopping' || r.state.stopping !== undefined) return false
     if (this.#host.shutdownLevel !== 'running' || this.#host.contextStopping) return false
     const before = r.state.before
     if (before === 'started' && r.state.prepared) {
       try {
-        await this.#reopen(r, true)
+        await this.#reopen(r, signal)
       } catch (err) {
         // It cannot be left as it was; it stays `stopping` (intake closed) for the caller to force.
         this.#host.logger.error(
@@ -185,12 +185,15 @@ export class RouteLifecycle {
     this.#host.emit({ type: 'route-stopped', routeId: r.id, forced })
   }
 
-  /** Takes work again after `suspend` (or, `afterPrepare`, after `prepareShutdown`). */
-  async #reopen(r: Route, afterPrepare: boolean): Promise<void> {
+  /**
+   * Takes work again after `suspend` (or, given the stop's deadline `signal`, after `prepareShutdown`).
+   */
+  async #reopen(r: Route, afterPrepare: AbortSignal | undefined): Promise<void> {
     const c = r.consumer
     if (c.resume !== undefined) return c.resume()
-    // Without `resume`, suspend stopped the consumer; after `prepareShutdown` it must be stopped first.
-    if (afterPrepare) await c.stop({ forced: false })
+    // Without `resume`, suspend stopped the consumer; after `prepareShutdown` it must be stopped first — like
+    // every stop of a shutdown, with a deadline signal.
+    if (afterPrepare !== undefined) await c.stop({ forced: false, signal: afterPrepare })
     await c.start()
   }
 

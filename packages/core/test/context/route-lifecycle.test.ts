@@ -6,6 +6,7 @@ import {
   type Consumer,
   type ConsumerHost,
   type IntegrationContext,
+  type StopOptions,
 } from '@dromedary/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -28,7 +29,9 @@ afterEach(async () => {
 })
 
 /** A component whose consumers' hooks do what the test says; `feed(route, body)` runs an exchange. */
-function stubConsumer(hooks: Partial<Record<'stop' | 'resume', (() => void | Promise<void>) | undefined>>) {
+function stubConsumer(
+  hooks: Partial<Record<'stop' | 'resume', ((options: StopOptions) => void | Promise<void>) | undefined>>,
+) {
   const hosts = new Map<string, ConsumerHost>()
   const component: Component = {
     createEndpoint(uri) {
@@ -37,7 +40,7 @@ function stubConsumer(hooks: Partial<Record<'stop' | 'resume', (() => void | Pro
         uri: uri.uri,
         createConsumer(host): Consumer {
           hosts.set(host.routeId, host)
-          const consumer: Consumer = { start: () => undefined, stop: () => hooks.stop?.() }
+          const consumer: Consumer = { start: () => undefined, stop: (o) => hooks.stop?.(o) }
           if (!('resume' in hooks)) {
             consumer.suspend = () => undefined
             consumer.resume = () => undefined
@@ -354,4 +357,31 @@ describe('a consumer that cannot take work again after a stopRoute timed out', (
       expect(vi.getTimerCount()).toBe(0)
     },
   )
+})
+
+describe('taking work again after a stopRoute timed out', () => {
+  it('gives the consumer a deadline signal for the stop() it needs to restart, so it ends in time', async () => {
+    const signals: Array<AbortSignal | undefined> = []
+    const stub = stubConsumer({
+      // Without `resume`, taking work again is stop() then start(); this stop() ends only when told to.
+      stop: ({ signal }) => {
+        signals.push(signal)
+        return new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()))
+      },
+      resume: undefined,
+    })
+    const ctx = newContext({
+      shutdown: { nowBudgetMs: 1000, shutdownNowOnTimeout: false },
+      components: { stub: stub.component },
+    })
+    await ctx.addRoutes((r) => r.from('stub:a').routeId('a').process(untilAborted))
+    await ctx.start()
+    void stub.feed('a', 1)
+    const stopping = track(ctx.stopRoute('a', { timeoutMs: 100 }))
+    await vi.advanceTimersByTimeAsync(100 + 1000 + 1000)
+    expect(signals[0]).toBeInstanceOf(AbortSignal)
+    expect(signals[0]?.aborted).toBe(true)
+    expect(stopping.settled).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
 })
