@@ -14,12 +14,13 @@ import {
 } from '@dromedary/core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { captureLogger, flush, track } from '../shutdown/support.js'
+import { captureLogger, track } from '../shutdown/support.js'
 import {
   assertProperty,
   droppedByEndpoint,
   outcomesByRoute,
   propertyTimeout,
+  quiesce,
   type Outcome,
 } from './support.js'
 
@@ -314,7 +315,7 @@ interface Clock {
 }
 
 async function microtasks(): Promise<void> {
-  await flush(200)
+  await quiesce()
 }
 
 const fakeClock: Clock = {

@@ -22,12 +22,13 @@ import {
 } from '@dromedary/core'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { abortableSleep, flush, track, untilAborted } from '../shutdown/support.js'
+import { abortableSleep, track, untilAborted } from '../shutdown/support.js'
 import {
   assertProperty,
   droppedByEndpoint,
   outcomesByRoute,
   propertyTimeout,
+  quiesce,
   type Outcome,
 } from './support.js'
 
@@ -315,9 +316,9 @@ async function outcome(p: Promise<unknown>): Promise<Result> {
 const ok = (r: Result) => 'ok' in r
 const codeOf = (r: Result) => ('code' in r ? r.code : 'ok')
 
-/** Lets every queued microtask run (seda dispatch, lifecycle steps). */
+/** Lets every chain of microtasks run to its end (seda dispatch, lifecycle steps). */
 async function settle(): Promise<void> {
-  await flush(60)
+  await quiesce()
 }
 
 abstract class Command implements fc.AsyncCommand<Model, World> {

@@ -2,8 +2,17 @@
 import type { IntegrationContext } from '@dromedary/core'
 import fc from 'fast-check'
 
-// Read before any test installs fake timers (they fake `performance` too).
+// Read before any test installs fake timers (they fake `performance` and `setImmediate` too).
 const realNow = performance.now.bind(performance)
+const realSetImmediate = globalThis.setImmediate
+
+/**
+ * Waits until every chain of microtasks has run to its end (a real macrotask turn, also under fake timers):
+ * what is left waits on a timer. Checking invariants after fewer microtasks could catch a state half-way.
+ */
+export function quiesce(): Promise<void> {
+  return new Promise((resolve) => realSetImmediate(resolve))
+}
 
 /**
  * The number of runs of a property: `normal` in the everyday suite, or `DROMEDARY_PROPERTY_RUNS` when set
