@@ -557,16 +557,19 @@ function allowedSend(target: Target, w: World): ReadonlySet<string> {
   const status = w.status(target)
   const E = CoreErrorCodes
   if (level === 'shutdown') return new Set([E.SHUTTING_DOWN])
+  // A stopping route's consumer takes work until it is stopped — or refuses sends from outside the routes once
+  // its intake closed (a consumer may do either: only what is already in flight must still reach it).
+  const stopping = status === 'stopping' || status === 'starting'
   if (!SEDA.has(target)) {
     if (status === 'started') return new Set(['accepted'])
-    // A direct consumer takes calls until its consumer is stopped.
-    if (status === 'stopping' || status === 'starting') return new Set(['accepted', E.NO_CONSUMER])
+    if (stopping) return new Set(['accepted', E.NO_CONSUMER, E.SHUTTING_DOWN])
     return new Set([E.NO_CONSUMER])
   }
   const out = new Set<string>()
   const full = w.queued[target] >= (target === 's' ? w.config.sedaSize : 1000)
-  // After NOTICE a seda queue whose consumer is gone refuses sends; a stopping one may be either.
-  if (level === 'pending' && (status === 'stopped' || status === 'stopping')) out.add(E.SHUTTING_DOWN)
+  // A queue outlives its consumer, except that after NOTICE one whose consumer is gone refuses sends, and one whose
+  // intake was closed (a stop) may refuse sends from outside the routes.
+  if (stopping || status === 'stopped') out.add(E.SHUTTING_DOWN)
   if (level !== 'pending' || status !== 'stopped') out.add(full ? E.QUEUE_FULL : 'accepted')
   return out
 }
