@@ -781,7 +781,7 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-const RUNS = 1500
+const RUNS = 1200
 
 describe('route lifecycle (model-based)', () => {
   it(
