@@ -1,7 +1,8 @@
 import { errors } from '../errors.js'
 import type { Route } from '../route/route.js'
 import type { ShutdownDeadlines } from '../shutdown/deadline.js'
-import type { ShutdownStrategy } from '../shutdown/shutdown-strategy.js'
+import { forceRoutes } from '../shutdown/force.js'
+import type { ShutdownContext, ShutdownStrategy } from '../shutdown/shutdown-strategy.js'
 import type { ShutdownLevel } from '../spi/component.js'
 import { validateDuration } from '../uri/duration.js'
 import type { ContextStatus } from './lifecycle.js'
@@ -70,11 +71,12 @@ export class RouteControl {
     if (r.status === 'stopped') return true
     const stop = h.sequence.routeStop(timeoutMs)
     const deadlines = stop.deadlines
+    const ctx = h.sequence.shutdownContext([r], deadlines, true)
     try {
-      return await this.#stopThrough(r, id, timeoutMs, options, deadlines)
+      return await this.#stopThrough(r, id, timeoutMs, options, ctx, deadlines)
     } catch (err) {
       // The strategy failed: the route goes back to what it was rather than stay half-stopped.
-      await h.lifecycle.reopen(r)
+      await this.#restore(r, ctx, deadlines)
       throw err
     } finally {
       stop.release()
@@ -86,10 +88,10 @@ export class RouteControl {
     id: string,
     timeoutMs: number,
     options: StopRouteOptions,
+    ctx: ShutdownContext,
     deadlines: ShutdownDeadlines,
   ): Promise<boolean> {
     const h = this.#host
-    const ctx = h.sequence.shutdownContext([r], deadlines, true)
     const settled = await deadlines.within(
       Promise.resolve().then(() =>
         h.strategy.shutdown(ctx, {
@@ -105,14 +107,27 @@ export class RouteControl {
     if (r.status === 'stopped') return true
     // Timed out without forcing (abortAfterTimeout, or shutdownNowOnTimeout: false): left as it was.
     if (settled !== undefined && settled.value.timedOut && !settled.value.forced) {
-      await h.lifecycle.reopen(r)
-      return false
+      await this.#restore(r, ctx, deadlines)
+      // Left as it was — unless its consumer could not take work again and it was stopped instead.
+      return r.state.status === 'stopped'
     }
-    // A strategy that returned without stopping the route, or ran out of time: the route is forced.
-    const outcome = await deadlines.settle('now', `Route ${id} (stopping its consumer)`, (signal) =>
-      h.lifecycle.stop(r, true, signal),
-    )
-    if (outcome === 'overran') h.lifecycle.abandon(r)
+    // A strategy that returned without stopping the route, or ran out of time: the route takes the forced path
+    // (intake closed, in-flight exchanges aborted, consumer force-stopped — or left behind past the deadline).
+    await forceRoutes(ctx, ctx.routes, () => undefined)
     return true
+  }
+
+  /**
+   * Leaves the route as it was before the stop (running, or suspended), within the route stop's NOW deadline like
+   * every other await of a stop. A consumer that cannot take work again (it failed, or overran) takes the forced
+   * path instead — unless the context's own stop began, which then owns the route.
+   */
+  async #restore(r: Route, ctx: ShutdownContext, deadlines: ShutdownDeadlines): Promise<void> {
+    const h = this.#host
+    await deadlines.settle('now', `Route ${r.id} (taking work again)`, (signal) =>
+      h.lifecycle.reopen(r, signal),
+    )
+    if (r.state.status === 'stopping' && h.status !== 'stopping')
+      await forceRoutes(ctx, ctx.routes, () => undefined)
   }
 }

@@ -49,7 +49,8 @@ export function createRouteHandle(route: Route, scope: HandleScope): RouteHandle
     abortInflight: (reason) => abortInflight(scope.inflight, [route], reason),
     whenDrained: () => route.whenDrained(),
     resumeIntake: async () => {
-      await lifecycle.reopen(route)
+      // The stop phase is over (timed out): the NOW phase's deadline bounds taking work again.
+      await lifecycle.reopen(route, deadlines.nowSignal)
     },
     aborted: () => route.aborted,
   }

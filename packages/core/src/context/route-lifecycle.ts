@@ -1,4 +1,4 @@
-import { errors } from '../errors.js'
+import { errors, messageOf } from '../errors.js'
 import type { Route } from '../route/route.js'
 import type { ShutdownLevel } from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
@@ -67,7 +67,7 @@ export class RouteLifecycle {
       if (this.#host.shutdownLevel !== 'running' || this.#host.contextStopping)
         throw errors.shuttingDown(`resume of route "${r.id}"`)
       if (r.status !== 'suspended') throw errors.invalidState(`route "${r.id}"`, r.status, 'started')
-      await this.#reopen(r, false)
+      await this.#reopen(r, undefined)
       r.state.to('started')
       this.publish(r)
     })
@@ -101,13 +101,24 @@ export class RouteLifecycle {
   /**
    * Undoes a stop that timed out (`stopRoute(id, { abortAfterTimeout: true })`): the route goes back to what it
    * was — running, or suspended. Refused (false) once the context's own shutdown began: it is never resumed
-   * then (SPEC §2).
+   * then (SPEC §2). `signal` is the deadline of the stop being undone.
    */
-  async reopen(r: Route): Promise<boolean> {
+  async reopen(r: Route, signal: AbortSignal): Promise<boolean> {
     if (r.status !== 'stopping' || r.state.stopping !== undefined) return false
     if (this.#host.shutdownLevel !== 'running' || this.#host.contextStopping) return false
     const before = r.state.before
-    if (before === 'started' && r.state.prepared) await this.#reopen(r, true)
+    if (before === 'started' && r.state.prepared) {
+      try {
+        await this.#reopen(r, signal)
+      } catch (err) {
+        // It cannot be left as it was; it stays `stopping` (intake closed) for the caller to force.
+        this.#host.logger.error(
+          { err, route: r.id },
+          `Route ${r.id} could not take work again: ${messageOf(err)}`,
+        )
+        return false
+      }
+    }
     // The context may have begun stopping while the consumer reopened: it owns the route now.
     if (this.#host.contextStopping || r.status !== 'stopping') return false
     r.state.to(before)
@@ -145,7 +156,15 @@ export class RouteLifecycle {
   async #stopConsumer(r: Route, forced: boolean, signal: AbortSignal): Promise<void> {
     const pendingOf = () => r.consumer.pendingExchanges?.() ?? 0
     const before = pendingOf()
-    await r.consumer.stop({ forced, signal })
+    let failed: { readonly err: unknown } | undefined
+    try {
+      await r.consumer.stop({ forced, signal })
+    } catch (err) {
+      // A graceful stop that failed is followed by a forced one. A forced stop is the last word: the route is
+      // stopped all the same (never left `stopping` with nothing in progress), and the failure still reported.
+      if (!forced) throw err
+      failed = { err }
+    }
     // What the consumer held and let go of without running it: a queue it dropped (seda) or messages it handed
     // back (AMQP). Never silent: counted as aborted in the report and the metrics.
     const dropped = Math.max(0, before - pendingOf())
@@ -156,6 +175,7 @@ export class RouteLifecycle {
     if (forced) this.#host.dropQueuedTasks(r)
     await r.consumer.afterShutdown?.()
     this.#stopped(r, forced)
+    if (failed !== undefined) throw failed.err
   }
 
   #stopped(r: Route, forced: boolean): void {
@@ -165,12 +185,15 @@ export class RouteLifecycle {
     this.#host.emit({ type: 'route-stopped', routeId: r.id, forced })
   }
 
-  /** Takes work again after `suspend` (or, `afterPrepare`, after `prepareShutdown`). */
-  async #reopen(r: Route, afterPrepare: boolean): Promise<void> {
+  /**
+   * Takes work again after `suspend` (or, given the stop's deadline `signal`, after `prepareShutdown`).
+   */
+  async #reopen(r: Route, afterPrepare: AbortSignal | undefined): Promise<void> {
     const c = r.consumer
     if (c.resume !== undefined) return c.resume()
-    // Without `resume`, suspend stopped the consumer; after `prepareShutdown` it must be stopped first.
-    if (afterPrepare) await c.stop({ forced: false })
+    // Without `resume`, suspend stopped the consumer; after `prepareShutdown` it must be stopped first — like
+    // every stop of a shutdown, with a deadline signal.
+    if (afterPrepare !== undefined) await c.stop({ forced: false, signal: afterPrepare })
     await c.start()
   }
 

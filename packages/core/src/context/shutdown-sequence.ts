@@ -298,10 +298,18 @@ export class ShutdownSequence {
     const all = h.routes()
     const stillRunning = all.filter((r) => r.status !== 'stopped')
     if (stillRunning.length > 0) {
+      // Out of time, yet each consumer is still told to stop — forced, past its deadline, not awaited — so what
+      // it holds is handed back, or dropped and counted, instead of staying where nothing reads it.
+      for (const r of stillRunning)
+        void h.lifecycle
+          .stop(r, true, deadlines.nowSignal)
+          .catch((err: unknown) => h.logger.error({ err }, `Route ${r.id} failed to stop: ${messageOf(err)}`))
       abortInflight(h.inflight, stillRunning, 'left behind at shutdown')
       for (const r of stillRunning) h.lifecycle.abandon(r)
     }
     deadlines.close()
+    // Route stops still running end with the context's shutdown: their routes are stopped now.
+    for (const d of this.#routeStops) d.end()
     const reported = new Set(report.routes.map((r) => r.id))
     const extra = this.#forcedAtNow.filter((r) => !reported.has(r.id))
     const overran = deadlines.overran.length > 0

@@ -112,7 +112,7 @@ export class MetricsHub {
     })
     this.dropped = new Counter({
       name: `${p}messages_dropped_total`,
-      help: 'Messages dropped at stop from an in-memory queue that no route consumes',
+      help: 'Messages dropped at stop from an in-memory queue that no running route consumed',
       labelNames: ['context', 'endpoint'] as const,
       registers,
     })

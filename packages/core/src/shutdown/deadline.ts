@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { messageOf } from '../errors.js'
 import type { Logger } from '../spi/logger.js'
 
@@ -51,6 +52,9 @@ export class ShutdownDeadlines {
     this.stopDeadline = this.startedAt + timeoutMs
     this.nowBudgetMs = nowBudgetMs
     this.#logger = logger
+    // Every participant of a phase listens on its signal at once (forcing 1000 routes, 20 listeners): no cap,
+    // else Node warns of a possible leak past 10 listeners.
+    setMaxListeners(0, this.#stop.signal, this.#now.signal)
     this.#escalatedPromise = new Promise((resolve) => (this.#resolveEscalated = resolve))
     this.#stopOver = new Promise((resolve) => this.#stop.signal.addEventListener('abort', () => resolve()))
     this.#nowOver = new Promise((resolve) => (this.#resolveNowOver = resolve))
@@ -173,6 +177,17 @@ export class ShutdownDeadlines {
     await this.#stopOver
     await this.#nowOver
     return undefined
+  }
+
+  /**
+   * Ends both phases at once — every wait on them is released, as if out of time — and clears the timers: the
+   * shutdown this one belongs to is over (a `stopRoute` still running when the context's shutdown ended).
+   */
+  end(): void {
+    this.escalate()
+    if (!this.#now.signal.aborted) this.#now.abort('ended')
+    this.#resolveNowOver()
+    this.close()
   }
 
   /** Clears every timer; the shutdown is over. */

@@ -325,14 +325,15 @@ export function sedaComponent(internals: CoreInternals): Component {
           )
     },
     close() {
-      // What is left in a queue no route consumes is never dropped silently (SPEC §1).
+      // What is left in a queue that no route consumes — or whose route was stopped before the shutdown, or never
+      // started — is never dropped silently (SPEC §1). A route stopped by the shutdown already emptied its own.
       for (const q of queues.values()) {
-        if (q.claimed) continue
         const dropped = q.drop()
         if (dropped === 0) continue
+        const why = q.claimed ? 'whose route is not running' : 'which no route consumes'
         context?.logger.warn(
           { queue: q.uri, dropped },
-          `Dropped ${dropped} messages left in ${q.uri}, which no route consumes`,
+          `Dropped ${dropped} messages left in ${q.uri}, ${why}`,
         )
         internals.recordDropped(q.uri, dropped)
       }
