@@ -3,14 +3,9 @@ import type { Observable } from 'rxjs'
 import { Subject } from 'rxjs'
 import { DelayScheduler } from '../async/delay-scheduler.js'
 import { WorkerGroup } from '../async/worker-group.js'
-import { controlbusComponent } from '../components/controlbus/controlbus-component.js'
-import { directComponent } from '../components/direct/direct-component.js'
 import { EventBus } from '../components/event/event-component.js'
-import { logComponent } from '../components/log/log-component.js'
 import { MockRegistry } from '../components/mock/mock-component.js'
 import type { MockEndpoint } from '../components/mock/mock-endpoint.js'
-import { sedaComponent } from '../components/seda/seda-component.js'
-import { timerComponent } from '../components/timer/timer-component.js'
 import { errors, messageOf } from '../errors.js'
 import { DefaultInflightRepository, type InflightRepository } from '../inflight/inflight-repository.js'
 import { ContextMetrics, type MetricsRegistry } from '../metrics/context-metrics.js'
@@ -34,6 +29,8 @@ import { runContext, type RunOptions } from './runner.js'
 import { ShutdownSequence, type Listener, type NoticePayload, type NowPayload } from './shutdown-sequence.js'
 import { startContext } from './start.js'
 import { lintRoutes } from './lint.js'
+import { registerBuiltins } from './builtins.js'
+import { dropQueuedTasks } from './drop-queued-tasks.js'
 
 /** The runtime that holds components and routes, starts them in order and stops them gracefully (SPEC §2). */
 export interface IntegrationContext extends AsyncDisposable {
@@ -184,7 +181,7 @@ class DefaultIntegrationContext implements IntegrationContext {
         return stopping()
       },
       emit: (e) => this.#events.next(e),
-      dropQueuedTasks: (r) => this.#dropQueuedTasks(r),
+      dropQueuedTasks: (r) => dropQueuedTasks(r, this.#workerGroups.values(), this.logger),
     })
     this.#registry = new RouteRegistry({
       logger: this.logger,
@@ -232,20 +229,14 @@ class DefaultIntegrationContext implements IntegrationContext {
       level: this.#sequence.levelCell,
       recordDropped: (endpoint: string, n: number) => this.#metrics.messagesDropped(endpoint, n),
     }
+    registerBuiltins(this.#registry.components, {
+      internals,
+      logger: () => this.logger,
+      mocks: this.#mocks,
+      eventBus: this.#eventBus,
+      control: () => this,
+    })
     const c = this.#registry.components
-    c.set('direct', directComponent(internals))
-    c.set('seda', sedaComponent(internals))
-    c.set('timer', timerComponent())
-    c.set(
-      'log',
-      logComponent(() => this.logger),
-    )
-    c.set('mock', this.#mocks.component())
-    c.set(
-      'controlbus',
-      controlbusComponent(() => this),
-    )
-    c.set('event', this.#eventBus.component())
     for (const [scheme, comp] of Object.entries(options.components ?? {})) c.set(scheme.toLowerCase(), comp)
   }
 
@@ -384,25 +375,6 @@ class DefaultIntegrationContext implements IntegrationContext {
 
   #timeoutOf(strategy: ShutdownStrategy): number {
     return strategy instanceof DefaultShutdownStrategy ? strategy.timeoutMs : this.#defaultTimeoutMs
-  }
-
-  /** A forced stop drops the route's tasks still queued on worker groups, logs how many, counts them aborted. */
-  #dropQueuedTasks(route: Route): void {
-    if (route.asyncPending === 0) return
-    let dropped = 0
-    const groups: string[] = []
-    for (const g of this.#workerGroups.values()) {
-      const r = g.dropQueued('forced shutdown', route)
-      if (r.dropped === 0) continue
-      dropped += r.dropped
-      route.aborted += r.aborted
-      groups.push(g.name)
-    }
-    if (dropped > 0)
-      this.logger.warn(
-        { route: route.id, dropped, groups },
-        `Forced stop of ${route.id} dropped ${dropped} queued async tasks from worker groups [${groups.join(', ')}]`,
-      )
   }
 
   *#uniqueComponents(): Generator<[string, Component]> {

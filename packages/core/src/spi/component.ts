@@ -25,7 +25,7 @@ export interface EndpointUri {
   /** The URI as written. */
   readonly uri: string
   readonly scheme: string
-  /** Everything between `scheme:` and `?`, without leading slashes. */
+  /** Everything between `scheme:` and `?`, without a leading `//` (`http:/orders` keeps its one slash). */
   readonly path: string
   /** Raw option values, validated by `parseOptions`. */
   readonly params: ReadonlyMap<string, string>
