@@ -96,6 +96,24 @@ describe('the user docs', () => {
     expect(stated('docs/concepts.md', 'shutdown.')).toEqual(defaults)
   })
 
+  it('name only metrics the code registers (docs/metrics.md)', () => {
+    const sources = readdirSync(join(ROOT, 'packages'))
+      .flatMap((pkg) => {
+        const src = join(ROOT, 'packages', pkg, 'src')
+        return existsSync(src)
+          ? readdirSync(src, { recursive: true, encoding: 'utf8' }).map((f) => join(src, f))
+          : []
+      })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n')
+    const documented = [...read('docs/metrics.md').matchAll(/^\| `dromedary_([a-z_]+)`/gm)].map((m) => m[1]!)
+    expect(documented.length).toBeGreaterThan(10)
+    // Registered as `${prefix}name` by core, or as 'name' through the metrics SPI (which adds the prefix).
+    const registered = (name: string) => sources.includes(`}${name}\``) || sources.includes(`'${name}'`)
+    expect(documented.filter((name) => !registered(name))).toEqual([])
+  })
+
   it('state the timeout the context itself uses when nothing is configured', () => {
     const ctx = createContext({ logger: false, metrics: false })
     expect((ctx.shutdownStrategy as DefaultShutdownStrategy).timeoutMs).toBe(300_000)
