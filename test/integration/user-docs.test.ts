@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createContext, DefaultShutdownStrategy } from '@dromedary/core'
 import { describe, expect, it } from 'vitest'
+import { HTTP_DEFAULTS } from '../../packages/http/src/http-options.js'
 import { ROOT } from '../support/build-lock.js'
 import { userDocs } from '../support/doc-snippets.js'
 
@@ -94,6 +95,17 @@ describe('the user docs', () => {
       )
     expect(stated('docs/shutdown.md', '')).toEqual(defaults)
     expect(stated('docs/concepts.md', 'shutdown.')).toEqual(defaults)
+  })
+
+  it('state the defaults of httpComponent(options) of the code (docs/http.md)', () => {
+    const doc = read('docs/http.md')
+    const stated = Object.fromEntries(
+      Object.keys(HTTP_DEFAULTS).map((k) => {
+        const raw = new RegExp(`^\\| \`${k}\` \\| \`([^\`]+)\``, 'm').exec(doc)?.[1]
+        return [k, raw === undefined ? 'missing' : (JSON.parse(raw.replace(/'/g, '"')) as unknown)]
+      }),
+    )
+    expect(stated).toEqual({ ...HTTP_DEFAULTS })
   })
 
   it('name only metrics the code registers (docs/metrics.md)', () => {
