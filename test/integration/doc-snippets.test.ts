@@ -2,10 +2,11 @@
 // type-checked strict in one tsc run and then run with node, two at a time, against the local services: a
 // runnable block passes when it exits 0 on its own. A block that calls `ctx.run()` is a service: it is
 // stopped like a user stops it, with one Ctrl-C (SIGINT) once it says it is running, and must then exit 0.
-// Literal ports are rewritten to free ones; AMQP blocks get a freshly created vhost, deleted afterwards.
+// Literal ports are rewritten to free ones; AMQP blocks get a freshly created vhost, deleted afterwards. A
+// ```ts file=<path> block shows a test file of the repository (which the suite runs) and must equal it.
 import { spawn, execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,7 +19,9 @@ const RUN_TIMEOUT_MS = 30_000
 const PARALLEL = 2
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 
-const snippets = allSnippets()
+const all = allSnippets()
+const verbatim = all.filter((s) => s.verbatim !== undefined)
+const snippets = all.filter((s) => s.verbatim === undefined)
 const runnable = snippets.filter((s) => !s.compileOnly)
 
 interface RunResult {
@@ -159,6 +162,10 @@ describe('the ```ts blocks of the user docs', () => {
 
   it.each(snippets.map((s) => [where(s), s] as const))('%s type-checks strict', (_, s) => {
     expect(typeErrors.get(s.id) ?? [], `${where(s)}:\n${s.code}`).toEqual([])
+  })
+
+  it.each(verbatim.map((s) => [where(s), s] as const))('%s is its file, verbatim', (_, s) => {
+    expect(s.code).toBe(readFileSync(join(ROOT, s.verbatim!), 'utf8'))
   })
 
   it.each(runnable.map((s) => [where(s), s] as const))('%s runs and exits 0', (_, s) => {

@@ -110,7 +110,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true })
-})
+}, 120_000)
 
 describe(`the packed packages (${pkgs.map((p) => p.dir).join(', ')}) on Node ${process.version}`, () => {
   it('finds every package under packages/*', () => {
@@ -238,7 +238,7 @@ describe('docs/getting-started.md, followed step by step in a new project outsid
   let app = ''
   afterAll(() => {
     if (app !== '') rmSync(app, { recursive: true, force: true })
-  })
+  }, 120_000)
 
   it('installs the core tarball, compiles the first route, runs it and stops it gracefully with Ctrl-C', async () => {
     const doc = readFileSync(join(ROOT, 'docs', 'getting-started.md'), 'utf8')

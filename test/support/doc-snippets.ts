@@ -1,6 +1,7 @@
 // The TypeScript code blocks of the user docs, as the doc-snippet test compiles and runs them.
 // Convention: every ```ts block is a complete module that is type-checked strict and run; ```ts compile-only
-// is only type-checked (for a block that needs what the test machine cannot offer).
+// is only type-checked (for a block that needs what the test machine cannot offer); ```ts file=<path> shows a
+// file of the repository verbatim (a test file the suite itself compiles and runs), and must equal it.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './build-lock.js'
@@ -16,6 +17,8 @@ export interface DocSnippet {
   readonly code: string
   /** Marked ```ts compile-only: type-checked, not run. */
   readonly compileOnly: boolean
+  /** Marked ```ts file=<path>: the repository file it shows verbatim; neither compiled nor run here. */
+  readonly verbatim?: string
 }
 
 /** The user docs: README.md, docs/*.md, packages/*\/README.md, examples/*\/README.md. */
@@ -56,11 +59,17 @@ export function extractSnippets(file: string, markdown: string): DocSnippet[] {
         id: `${base}-${out.length + 1}`,
         code: lines.slice(i + 1, end).join('\n') + '\n',
         compileOnly: words.includes('compile-only'),
+        ...fileOf(words),
       })
     }
     i = end
   }
   return out
+}
+
+function fileOf(words: readonly string[]): { verbatim?: string } {
+  const w = words.find((x) => x.startsWith('file='))
+  return w === undefined ? {} : { verbatim: w.slice('file='.length) }
 }
 
 /** Every ```ts block of every user doc. */
