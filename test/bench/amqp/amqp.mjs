@@ -41,6 +41,13 @@ export const amqpConsumeRascal = {
       better: 'higher',
       target: 1.0,
     },
+    {
+      name: 'amqp-consume-rascal-cpu',
+      unit: 'µs CPU/msg',
+      metric: 'cpuMicrosPerMessage',
+      better: 'lower',
+      target: 1.0,
+    },
   ],
   quick: amqpConsume.quick,
   full: amqpConsume.full,
