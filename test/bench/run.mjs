@@ -3,28 +3,31 @@
 //   pnpm bench                 full run (~11 min on 2 cores)
 //   pnpm bench -- --quick      smaller sizes, 5 pairs (< 5 min)
 //   pnpm bench -- --only=core,http   only the benchmarks whose name starts with one of these
-import { amqpConsume, amqpConsumeInbox, amqpPublish } from './amqp/amqp.mjs'
-import { coreAlloc, coreDirectSync, coreSedaAsync } from './core/core.mjs'
+import { amqpConsume, amqpConsumeInbox, amqpConsumeRascal, amqpPublish } from './amqp/amqp.mjs'
+import { coreAlloc, coreDirectHandrolled, coreDirectSync, coreSedaAsync } from './core/core.mjs'
 import { httpGet } from './http/http.mjs'
 import { natsConsume } from './nats/nats.mjs'
 import { idempotentRedis, redisConsume } from './redis/redis.mjs'
 import { failedRow, formatTable, toRow, writeResults } from './lib/report.mjs'
 import { round } from './lib/stats.mjs'
 import { scaleInflight, scaleRoutes } from './scale/scale.mjs'
-import { shutdownLatency } from './shutdown/shutdown.mjs'
+import { shutdownForceScale, shutdownLatency } from './shutdown/shutdown.mjs'
 
 const BENCHMARKS = [
   coreDirectSync,
+  coreDirectHandrolled,
   coreSedaAsync,
   coreAlloc,
   httpGet,
   amqpConsume,
+  amqpConsumeRascal,
   amqpPublish,
   amqpConsumeInbox,
   natsConsume,
   redisConsume,
   idempotentRedis,
   shutdownLatency,
+  shutdownForceScale,
   scaleRoutes,
   scaleInflight,
 ]

@@ -25,6 +25,7 @@ const SCENARIOS = [
   'redis-graceful-under-load',
   'redis-kill-9',
   'amqp-crash-loop',
+  'amqp-to-seda-forced',
   'amqp-silent-broker',
   'fuzz-dsl-and-uris',
   'fuzz-amqp-input',

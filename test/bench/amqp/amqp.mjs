@@ -29,6 +29,35 @@ export const amqpConsume = {
   after: () => resetQueue(CONSUME_QUEUE),
 }
 
+// Our route against a Rascal subscription (what users might pick instead): same queue, prefetch, handler,
+// message count and size as amqp-consume.
+export const amqpConsumeRascal = {
+  name: 'amqp-consume-rascal',
+  rows: [
+    {
+      name: 'amqp-consume-rascal',
+      unit: 'msgs/s',
+      metric: 'messagesPerSecond',
+      better: 'higher',
+      target: 1.0,
+    },
+    {
+      name: 'amqp-consume-rascal-cpu',
+      unit: 'µs CPU/msg',
+      metric: 'cpuMicrosPerMessage',
+      better: 'lower',
+      target: 1.0,
+    },
+  ],
+  quick: amqpConsume.quick,
+  full: amqpConsume.full,
+  async sample(side, c) {
+    await runOnce(fill, { count: c.count }, { profile: false })
+    return runOnce(consume, { side: side === 'ours' ? 'ours' : 'rascal', count: c.count })
+  },
+  after: () => resetQueue(CONSUME_QUEUE),
+}
+
 export const amqpPublish = {
   name: 'amqp-publish',
   rows: [

@@ -2,6 +2,8 @@
 // ours:     a route from('amqp:queue:…?prefetch=100') with one step counting the (JSON-parsed) body; the
 //           component acks each message when its exchange completes.
 // baseline: amqplib consume with prefetch 100: parse the JSON content, count, ack.
+// rascal (amqp-consume-rascal's baseline): a Rascal subscription with prefetch 100, the same count and ack
+//           (see rascal-consumer.mjs).
 // Both consume the same pre-filled queue; the clock and process.cpuUsage run from the first message to the
 // last one, so connecting and declaring are outside the window on both sides.
 import { createContext } from '@dromedary/core'
@@ -9,6 +11,7 @@ import { amqpComponent } from '@dromedary/amqp'
 import { params, reportResult } from '../lib/child.mjs'
 import { consumeResult, meter } from '../lib/meter.mjs'
 import { AMQP_URL, amqplib, CONSUME_QUEUE } from './broker.mjs'
+import { consumeRascal } from './rascal-consumer.mjs'
 
 const { side, count } = params()
 const PREFETCH = 100
@@ -41,6 +44,10 @@ async function consumeBaseline() {
   return window
 }
 
-await reportResult(async () => {
-  return consumeResult(count, side === 'ours' ? await consumeOurs() : await consumeBaseline())
-})
+const consumers = {
+  ours: consumeOurs,
+  baseline: consumeBaseline,
+  rascal: () => consumeRascal(count, PREFETCH),
+}
+
+await reportResult(async () => consumeResult(count, await consumers[side]()))

@@ -23,6 +23,31 @@ export const coreDirectSync = {
     runOnce(directSync, { side, mode: 'rate', warmupMs: c.warmupMs, durationMs: c.durationMs }),
 }
 
+// The same route against the same functions plus the in-flight counter and prom-client metrics a user would
+// write by hand for the same guarantees (handrolled.mjs). Same child, same sizes as core-direct-sync.
+export const coreDirectHandrolled = {
+  name: 'core-direct-handrolled',
+  warmsUpInChild: true,
+  rows: [
+    {
+      name: 'core-direct-handrolled',
+      unit: 'exchanges/s',
+      metric: 'exchangesPerSecond',
+      better: 'higher',
+      target: 1.5,
+    },
+  ],
+  quick: coreDirectSync.quick,
+  full: coreDirectSync.full,
+  sample: (side, c) =>
+    runOnce(directSync, {
+      side: side === 'ours' ? 'ours' : 'handrolled',
+      mode: 'rate',
+      warmupMs: c.warmupMs,
+      durationMs: c.durationMs,
+    }),
+}
+
 export const coreSedaAsync = {
   name: 'core-seda-async',
   warmsUpInChild: true,

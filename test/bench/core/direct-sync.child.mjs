@@ -2,12 +2,15 @@
 // ours:     a `direct:` route with three synchronous process steps, driven through the ProducerTemplate
 //           (`ctx.producer().send`), each exchange awaited before the next is sent.
 // baseline: an async function calling the same three functions, each call awaited the same way.
+// handrolled (core-direct-handrolled's baseline): the same three functions with an in-flight counter and
+//           prom-client metrics written by hand (see handrolled.mjs), awaited the same way.
 import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 import { createContext } from '@dromedary/core'
 import { params, reportResult } from '../lib/child.mjs'
 import { median } from '../lib/stats.mjs'
 import { check, newOrder, price, tax } from '../lib/work.mjs'
+import { handRolled } from './handrolled.mjs'
 
 const { side, mode, warmupMs, durationMs, allocExchanges } = params()
 
@@ -20,6 +23,11 @@ async function setUp() {
       return order
     }
     return { handle, resultOf: (order) => order, stop: async () => {} }
+  }
+  if (side === 'handrolled') {
+    const { handle, stop, registry } = handRolled()
+    const resultOf = (order) => order
+    return { handle, resultOf, stop: () => stop().then(() => checkCounted(registry)) }
   }
   const ctx = createContext({ logger: false })
   ctx.addRoutes((r) =>
@@ -36,6 +44,12 @@ async function setUp() {
     return ex.message.body
   }
   return { handle: (order) => producer.send('direct:orders', order), resultOf, stop: () => ctx.stop() }
+}
+
+/** The hand-rolled metrics must have counted what ran (a broken binding would make that side look fast). */
+async function checkCounted(registry) {
+  const [counter] = (await registry.getSingleMetric('exchanges_total').get()).values
+  if (!(counter?.value > 0)) throw new Error('the hand-rolled counter counted nothing')
 }
 
 /** Sends exchanges one after the other for `ms`; returns how many completed and the last result. */

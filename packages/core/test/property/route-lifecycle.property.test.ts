@@ -796,7 +796,7 @@ describe('route lifecycle (model-based)', () => {
         RUNS,
       )
     },
-    propertyTimeout(RUNS, 50),
+    propertyTimeout(RUNS, 150),
   )
 })
 
