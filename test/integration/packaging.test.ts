@@ -2,11 +2,11 @@
 // there under strict TypeScript with NodeNext resolution, and run. Every package under packages/* takes part
 // automatically; test/packaging/consumer/main.ts is the application that exercises them together.
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { brokerReachable } from '../support/example-process.js'
+import { brokerReachable, startScript } from '../support/example-process.js'
 import {
   describeRun,
   npmSemver,
@@ -110,7 +110,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true })
-})
+}, 120_000)
 
 describe(`the packed packages (${pkgs.map((p) => p.dir).join(', ')}) on Node ${process.version}`, () => {
   it('finds every package under packages/*', () => {
@@ -232,4 +232,71 @@ describe(`the packed packages (${pkgs.map((p) => p.dir).join(', ')}) on Node ${p
         expect.stringMatching(new RegExp(`route="${route}".*outcome="completed".*\\} 1$`)),
       )
   }, 90_000)
+})
+
+describe('docs/getting-started.md, followed step by step in a new project outside the repository', () => {
+  let app = ''
+  afterAll(() => {
+    if (app !== '') rmSync(app, { recursive: true, force: true })
+  }, 120_000)
+
+  it('installs the core tarball, compiles the first route, runs it and stops it gracefully with Ctrl-C', async () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'getting-started.md'), 'utf8')
+    const tsconfig = /```json\n([\s\S]*?)```/.exec(doc)?.[1]
+    const main = /```ts\n([\s\S]*?)```/.exec(doc)?.[1]
+    expect(tsconfig, 'the tsconfig.json block').toBeDefined()
+    expect(main, 'the src/main.ts block').toBeDefined()
+    const core = packed.find((p) => p.pkg.manifest.name === '@dromedary/core')
+    expect(core, 'the packed @dromedary/core').toBeDefined()
+
+    // Step 1, as written, except that the toolchain is pinned to the workspace's versions.
+    app = mkdtempSync(join(tmpdir(), 'hello-dromedary-'))
+    const dev = root.devDependencies as Record<string, string>
+    for (const [cmd, ...args] of [
+      ['npm', 'init', '-y'],
+      ['npm', 'pkg', 'set', 'type=module'],
+      ['npm', 'install', ...NPM_FLAGS, core!.tarball],
+      [
+        'npm',
+        'install',
+        ...NPM_FLAGS,
+        '--save-dev',
+        `typescript@${dev.typescript}`,
+        `@types/node@${dev['@types/node']}`,
+      ],
+    ] as const) {
+      const r = await run(cmd, args, { cwd: app })
+      expect(r.code, describeRun(`${cmd} ${args.join(' ')}`, r)).toBe(0)
+    }
+    // Steps 2 and 3: the two files.
+    writeFileSync(join(app, 'tsconfig.json'), tsconfig!)
+    mkdirSync(join(app, 'src'))
+    writeFileSync(join(app, 'src', 'main.ts'), main!)
+    // Step 4: `npx tsc && node dist/main.js`.
+    const tsc = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc')], {
+      cwd: app,
+    })
+    expect(tsc.code, describeRun('npx tsc', tsc)).toBe(0)
+    const hello = startScript(join(app, 'dist', 'main.js'), [], {}, 'hello-dromedary')
+    try {
+      await hello.waitForLine((l) => l.msg === 'Processed order {"id":"o-1"}', 15_000)
+      // Step 5: Ctrl-C.
+      hello.child.kill('SIGINT')
+      const exit = await hello.exited
+      expect(exit, hello.output()).toEqual({ code: 0, signal: null })
+      const msgs = hello.lines.map((l) => l.msg)
+      expect(msgs, hello.output()).toEqual(
+        expect.arrayContaining([
+          'Received SIGINT: starting graceful shutdown (send it again to force)',
+          'Shutdown notice: intake stops, 10 seconds until shutdown now',
+          'Starting to graceful shutdown 2 routes (timeout 10 seconds)',
+          'Stopped intake (timer://orders)',
+          'Stopped worker (seda://orders)',
+        ]),
+      )
+      expect(msgs.some((m) => /^Graceful shutdown of 2 routes completed in \d+\.\d{3} s$/.test(m))).toBe(true)
+    } finally {
+      hello.kill()
+    }
+  }, 240_000)
 })

@@ -69,10 +69,8 @@ export function createOrdersApp(options: OrdersAppOptions = {}): {
   const ctx = createContext({
     name: 'orders',
     workerGroups: { payments: { workers: 4, queueSize: 10_000 } },
-    shutdown: { preStopDelayMs: options.preStopDelayMs ?? 0 },
+    shutdown: { timeoutMs: options.shutdownTimeoutMs ?? 30_000, preStopDelayMs: options.preStopDelayMs ?? 0 },
   })
-  const strategy = ctx.shutdownStrategy
-  if ('timeoutMs' in strategy) strategy.timeoutMs = options.shutdownTimeoutMs ?? 30_000
 
   ctx.addComponent('http', httpComponent({ port, host: options.host ?? '127.0.0.1' }))
   if (options.amqpUrl !== undefined) ctx.addComponent('amqp', amqpComponent({ url: options.amqpUrl }))

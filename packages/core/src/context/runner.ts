@@ -47,6 +47,8 @@ export async function runContext(ctx: Runnable, options: RunOptions = {}): Promi
     release()
     throw err
   }
+  const how = signals.length === 0 ? 'stop()' : signals.join(' or ')
+  ctx.logger.info({ signals }, `Running: ${how} stops it gracefully, a second one forces`)
   const report = await ctx.whenStopped()
   release()
   if (exit) process.exit(report.graceful ? 0 : 1)

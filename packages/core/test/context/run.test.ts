@@ -140,6 +140,9 @@ describe('run() in process', () => {
     )
     process.emit('SIGUSR2', 'SIGUSR2')
     await running
-    expect(infos[0]).toBe('Received SIGUSR2: starting graceful shutdown (send it again to force)')
+    expect(infos).toContain('Running: SIGUSR2 stops it gracefully, a second one forces')
+    expect(infos.filter((m) => !m.startsWith('Running: '))[0]).toBe(
+      'Received SIGUSR2: starting graceful shutdown (send it again to force)',
+    )
   })
 })

@@ -8,7 +8,9 @@ const doc = () => readFile(new URL('../../../../docs/components.md', import.meta
 describe('docs/components.md, the conformance kit', () => {
   it('shows memory-queue.test.ts verbatim, so the example compiles and runs', async () => {
     const example = await readFile(new URL('memory-queue.test.ts', import.meta.url), 'utf8')
-    expect(await doc()).toContain('```ts\n' + example + '```')
+    expect(await doc()).toContain(
+      '```ts file=packages/core/test/testing/memory-queue.test.ts\n' + example + '```',
+    )
   })
 
   it('describes every consumer check', async () => {
