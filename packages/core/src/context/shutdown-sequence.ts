@@ -271,9 +271,10 @@ export class ShutdownSequence {
     const left = h.routes().filter((r) => r.status !== 'stopped' && r.status !== 'starting')
     if (left.length === 0) return
     const ctx = this.shutdownContext(left, deadlines, true)
-    await forceRoutes(ctx, ctx.routes, (r, at) =>
-      this.#forcedAtNow.push(this.#routeReport(r, at - deadlines.startedAt)),
-    )
+    await forceRoutes(ctx, ctx.routes, (r, at) => {
+      this.#forcedAtNow.push(this.#routeReport(r, at - deadlines.startedAt))
+      h.logger.warn({ route: r.id }, `Forced stopped ${r.id} at shutdown now (the strategy left it running)`)
+    })
   }
 
   async #callListeners<T>(

@@ -92,6 +92,7 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
     const atStart = new Map(order.map((r) => [r.id, { inflight: r.inflight(), pending: r.pending() }]))
     const stopped: RouteShutdownReport[] = []
     let forcedCount = 0
+    let leftRunning: readonly RouteHandle[] = []
     let timedOut = false
     let forced = options.forced
 
@@ -146,7 +147,7 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
         if (!timedOut || this.shutdownNowOnTimeout) {
           forced = true
           await forceAll(remaining)
-        }
+        } else leftRunning = remaining
         remaining = []
         return false
       }
@@ -182,7 +183,10 @@ export class DefaultShutdownStrategy implements ShutdownStrategy {
     else
       logger.warn(
         {},
-        `Shutdown of ${stopped.length} routes completed in ${seconds} s (forced ${forcedCount})`,
+        `Shutdown of ${stopped.length} routes completed in ${seconds} s (forced ${forcedCount})` +
+          (leftRunning.length === 0
+            ? ''
+            : `; left running for the context to force at shutdown now: [${leftRunning.map((r) => r.id).join(', ')}]`),
       )
     const byId = new Map(order.map((h) => [h.id, h]))
     for (const s of stopped) {

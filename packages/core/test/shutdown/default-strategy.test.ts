@@ -342,6 +342,13 @@ describe('timeout', () => {
     expect(stopped.value?.routes.find((r) => r.id === 'a')).toMatchObject({ forced: true, aborted: 2 })
     expect(logger.messages('warn')).toContain(IGNORE_WARNING)
     expect(logger.messages('warn')).not.toContain(FORCE_WARNING)
+    // The summary says what it left, and the context says what it forced: no "0 routes, forced 0" alone.
+    expect(logger.messages('warn').find((m) => m.startsWith('Shutdown of '))).toMatch(
+      /; left running for the context to force at shutdown now: \[.*a.*\]$/,
+    )
+    expect(logger.messages('warn')).toContain(
+      'Forced stopped a at shutdown now (the strategy left it running)',
+    )
     expect(seen.map((ex) => ex.signal.aborted)).toEqual([true, true])
     expect(ctx.inflight.size()).toBe(0)
   })
