@@ -12,6 +12,7 @@ import { failedRow, formatTable, toRow, writeResults } from './lib/report.mjs'
 import { round } from './lib/stats.mjs'
 import { scaleInflight, scaleRoutes } from './scale/scale.mjs'
 import { shutdownLatency } from './shutdown/shutdown.mjs'
+import { amqpConsumeTracing } from './tracing/tracing.mjs'
 
 const BENCHMARKS = [
   coreDirectSync,
@@ -21,6 +22,7 @@ const BENCHMARKS = [
   amqpConsume,
   amqpPublish,
   amqpConsumeInbox,
+  amqpConsumeTracing,
   natsConsume,
   redisConsume,
   idempotentRedis,
