@@ -12,7 +12,7 @@ import { FastifyInstrumentation } from '@opentelemetry/instrumentation-fastify'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { brokenParents, installTracing, parentOf, type TestTracing } from '../support/otel.js'
 
 const instrumentations = [
@@ -39,6 +39,9 @@ afterEach(async () => {
   await flow?.close()
   flow = undefined
   await otel.uninstall()
+})
+afterAll(() => {
+  for (const i of instrumentations) i.disable()
 })
 
 /** True when `ancestor` is `span` or one of its ancestors within `spans`. */
