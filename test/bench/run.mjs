@@ -12,6 +12,7 @@ import { failedRow, formatTable, toRow, writeResults } from './lib/report.mjs'
 import { round } from './lib/stats.mjs'
 import { scaleInflight, scaleRoutes } from './scale/scale.mjs'
 import { shutdownForceScale, shutdownLatency } from './shutdown/shutdown.mjs'
+import { amqpConsumeTracing } from './tracing/tracing.mjs'
 
 const BENCHMARKS = [
   coreDirectSync,
@@ -23,6 +24,7 @@ const BENCHMARKS = [
   amqpConsumeRascal,
   amqpPublish,
   amqpConsumeInbox,
+  amqpConsumeTracing,
   natsConsume,
   redisConsume,
   idempotentRedis,

@@ -1,7 +1,10 @@
 import { createOrdersApp } from './app.js'
+import { startTracing } from './tracing.js'
 
 // The main job: `pnpm start` from the repository root. Ctrl-C drains gracefully; a second Ctrl-C forces.
 const env = process.env
+// Before the context starts: OTEL_EXPORTER_OTLP_ENDPOINT set → spans go to that OTLP collector.
+const stopTracing = await startTracing(env)
 const { ctx, startManagement } = createOrdersApp({
   port: Number(env.PORT ?? 8080),
   managementPort: Number(env.MANAGEMENT_PORT ?? 9464),
@@ -34,4 +37,5 @@ try {
   process.exit(1)
 }
 await management.close()
+await stopTracing?.()
 process.exit(report.graceful ? 0 : 1)

@@ -6,7 +6,7 @@
  * `x-death`, `x-dead-letter-*`), never HTTP hop-by-hop or credential headers. A `headerFilter` given to the
  * component replaces that decision for the names it is asked about; reserved names never cross.
  */
-import { isReservedHeader, UNSAFE_FORWARD_HEADERS, type HeaderFilter } from '@dromedary/core'
+import { isReservedHeader, TRACE_HEADERS, UNSAFE_FORWARD_HEADERS, type HeaderFilter } from '@dromedary/core'
 
 /** Headers RabbitMQ routes by when they are published (sender-selected distribution), lower-case. */
 const BROKER_ROUTING_HEADERS: ReadonlySet<string> = new Set(['cc', 'bcc'])
@@ -78,6 +78,8 @@ export class AmqpHeaderRules {
     for (const name of Object.keys(headers)) {
       const value = headers[name]
       if (name === '__proto__' || unencodable(value) || reserved(name) || !accept(name, value)) continue
+      // The trace headers of the message that started the exchange: the producer injects its own span's.
+      if (TRACE_HEADERS.has(name)) continue
       out[name] = value
     }
     return out

@@ -1,4 +1,4 @@
-import { isDromedaryError, type Exchange, type Producer } from '@dromedary/core'
+import { injectTraceHeaders, isDromedaryError, type Exchange, type Producer } from '@dromedary/core'
 import type { AmqpConfirmChannel, AmqpPublishOptions } from './amqp-channel.js'
 import type { AmqpConnection } from './amqp-connection.js'
 import type { AmqpHeaderRules } from './amqp-headers.js'
@@ -232,6 +232,8 @@ function publishOptions(
     mandatory: s.mandatory,
     headers: rules.outbound(h),
   }
+  // The sending span's `traceparent`/`tracestate`/`baggage` (nothing without an OpenTelemetry SDK).
+  injectTraceHeaders(exchange, options.headers)
   if (contentType !== undefined) options.contentType = contentType
   if (typeof correlationId === 'string') options.correlationId = correlationId
   return options

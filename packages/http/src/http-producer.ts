@@ -1,6 +1,7 @@
 import type { Exchange, HeaderFilter, Producer } from '@dromedary/core'
 import { errors } from './errors.js'
 import { outboundHeaders } from './outbound-headers.js'
+import { injectRequestTraceHeaders } from './trace-headers.js'
 import { redactUrl } from './redact-url.js'
 import { BodyTooLarge, readBody } from './response-body.js'
 
@@ -51,6 +52,7 @@ export class HttpProducer implements Producer {
     const method = options.httpMethod ?? methodOf(message.headers['http.method'], message.body)
     const headers = outboundHeaders(message.headers, options.headerFilter)
     if (this.#basicAuth !== undefined) headers.set('authorization', this.#basicAuth)
+    injectRequestTraceHeaders(exchange, headers)
     const body = method === 'GET' || method === 'HEAD' ? undefined : encodeBody(message.body, headers)
     const timeout = options.timeout
     const signal =

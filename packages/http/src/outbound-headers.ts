@@ -1,4 +1,4 @@
-import { isReservedHeader, UNSAFE_FORWARD_HEADERS, type HeaderFilter } from '@dromedary/core'
+import { isReservedHeader, TRACE_HEADERS, UNSAFE_FORWARD_HEADERS, type HeaderFilter } from '@dromedary/core'
 
 /**
  * Framing headers fetch sets itself from the request it sends: never copied from the exchange, whatever a
@@ -45,7 +45,8 @@ export function outboundHeaders(
   for (const name of Object.keys(source)) {
     if (!TOKEN.test(name)) continue
     const lower = name.toLowerCase()
-    if (FRAMING.has(lower) || isReservedHeader(lower)) continue
+    // Trace headers are the sending span's, injected by the producer, never the exchange's (the caller's).
+    if (FRAMING.has(lower) || TRACE_HEADERS.has(lower) || isReservedHeader(lower)) continue
     const value = source[name]
     if (asked === undefined ? !safeByDefault(lower) : asked.outbound!(name, value) !== true) continue
     appendValue(out, name, value)

@@ -26,6 +26,8 @@ import { RouteControl, type StopRouteOptions } from './route-control.js'
 import { RouteLifecycle } from './route-lifecycle.js'
 import { RouteRegistry } from './route-registry.js'
 import { runContext, type RunOptions } from './runner.js'
+import { traceLogFields } from '../tracing/log-fields.js'
+import { ShutdownSpan } from '../tracing/shutdown-span.js'
 import { ShutdownSequence, type Listener, type NoticePayload, type NowPayload } from './shutdown-sequence.js'
 import { startContext } from './start.js'
 import { lintRoutes } from './lint.js'
@@ -363,7 +365,17 @@ class DefaultIntegrationContext implements IntegrationContext {
     } else {
       this.#lifecycle.to('stopping')
       const routes = this.#registry.routes.filter((r) => r.status !== 'stopped')
+      const span = ShutdownSpan.start({
+        contextName: this.name,
+        forced,
+        timeoutMs,
+        routes: routes.length,
+        inflight: routes.reduce((n, r) => n + r.inflightCount(), 0),
+      })
+      const traced = span === undefined ? undefined : this.#events.subscribe((e) => span.event(e))
       report = await this.#sequence.run(this.shutdownStrategy, routes, timeoutMs, forced)
+      traced?.unsubscribe()
+      span?.end(report)
       this.#lifecycle.to('stopped')
       this.#metrics.shutdownFinished(report.durationMs / 1000, report.forced)
     }
@@ -468,7 +480,8 @@ class DefaultIntegrationContext implements IntegrationContext {
  * shutdown log — the product's main window — arrived out of order or cut short.
  */
 function defaultLogger(name: string): Logger {
-  return pino({ name, level: 'info' }, pino.destination({ dest: 1, sync: true }))
+  // The mixin adds `trace_id`/`span_id` of the active span (an exchange's, while tracing is on).
+  return pino({ name, level: 'info', mixin: traceLogFields }, pino.destination({ dest: 1, sync: true }))
 }
 
 export type { RouteDefinition }

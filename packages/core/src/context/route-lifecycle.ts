@@ -36,6 +36,7 @@ export class RouteLifecycle {
       if (r.status === 'started') return
       r.state.to('starting')
       r.state.ready = true
+      r.tracing.refresh()
       try {
         await r.consumer.start()
       } catch (err) {

@@ -208,6 +208,7 @@ export class RouteRegistry {
       scheduler: host.scheduler,
       pendingOwner: route,
       errorHandler,
+      tracing: route.tracing,
       producerFor,
       dynamicProducer: (uri) => toD.get(uri),
       workerGroup: (name) => host.workerGroups.get(name) ?? failGroup(id, name),
@@ -215,12 +216,11 @@ export class RouteRegistry {
       assertAcceptingAsync: (what) => {
         if (host.shutdownLevel === 'shutdown') throw errors.shuttingDown(what)
       },
-      dispatchNew: (uri, body, headers) =>
-        route.dispatch(
-          route.createExchange(body, headers),
-          this.#producers.get(uri)!,
-          `asyncTaskData to ${uri}`,
-        ),
+      dispatchNew: (uri, body, headers, trace) => {
+        const ex = route.createExchange(body, headers) as DefaultExchange
+        if (trace !== undefined) ex.traceContext = trace
+        return route.dispatch(ex, this.#producers.get(uri)!, `asyncTaskData to ${uri}`)
+      },
       recordDropped: () => route.metrics.dropped(1),
       warnOnce: (key, message) => host.warnOnce(key, id, message),
       track: (c) => route.track(c),

@@ -5,9 +5,12 @@ import { BLOCK_ERROR_HANDLER, compileTransacted } from './transacted-step.js'
 import { errors, messageOf } from '../errors.js'
 import { bodyText } from '../exchange/body-text.js'
 import { copyHeaders, DefaultExchange } from '../exchange/exchange.js'
+import type { Context } from '@opentelemetry/api'
 import type { StepDefinition } from '../route/route-definition.js'
 import type { Producer } from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
+import { sendTraced } from '../tracing/producer-span.js'
+import type { RouteTracing } from '../tracing/tracer.js'
 import type { ErrorHandler } from './error-handler.js'
 import { Pipeline } from './pipeline.js'
 import { isThenable, STOP, type Step, type StepResult } from './step.js'
@@ -21,13 +24,20 @@ export interface CompileHost {
   readonly scheduler: DelayScheduler
   readonly pendingOwner: PendingOwner
   readonly errorHandler: ErrorHandler
+  /** The route's tracer while tracing is on: producer steps then send inside a span of their own. */
+  readonly tracing: RouteTracing
   producerFor(uri: string): Producer
   workerGroup(name: string): WorkerGroup
   emitEvent(type: string, key: string, value: unknown): void
   /** Rejects async work once shutdown is at NOW. */
   assertAcceptingAsync(what: string): void
   /** Sends new data to `uri` as a new exchange of this route, tracked in flight here until done. */
-  dispatchNew(uri: string, body: unknown, headers: Record<string, unknown>): void | Promise<void>
+  dispatchNew(
+    uri: string,
+    body: unknown,
+    headers: Record<string, unknown>,
+    trace: Context | undefined,
+  ): void | Promise<void>
   /** Counts a queued task a forced stop dropped before it ran as `aborted` in the route metrics. */
   recordDropped(): void
   warnOnce(key: string, message: string): void
@@ -109,6 +119,20 @@ function copyOf(host: CompileHost, ex: DefaultExchange, body: unknown): DefaultE
 function releaseCopy(host: CompileHost, ex: DefaultExchange, c: DefaultExchange): void {
   ex.unlinkCopy(c)
   host.untrack(c)
+}
+
+/** Sends through `producer`, inside a producer span when the route traces. */
+function send(
+  host: CompileHost,
+  step: string,
+  uri: string,
+  producer: Producer,
+  ex: DefaultExchange,
+): void | Promise<void> {
+  const tracer = host.tracing.tracer
+  return tracer === undefined
+    ? producer.process(ex)
+    : sendTraced(tracer, host.routeId, step, uri, ex, producer)
 }
 
 /** Runs `produce` on a tracked copy and releases it when done, synchronously when it finished so. */
@@ -295,16 +319,24 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
     }
     case 'to': {
       const producer = host.producerFor(def.uri)
-      return { nodeId, run: (ex) => producer.process(ex) }
+      const { uri } = def
+      const { tracing } = host
+      return {
+        nodeId,
+        run: (ex) =>
+          tracing.tracer === undefined ? producer.process(ex) : send(host, 'to', uri, producer, ex),
+      }
     }
     case 'toD': {
       const fn = def.fn as (ex: DefaultExchange) => string
-      const sendWhenStarted = async (ex: DefaultExchange, p: Promise<Producer>) => (await p).process(ex)
+      const sendWhenStarted = async (ex: DefaultExchange, uri: string, p: Promise<Producer>) =>
+        send(host, 'toD', uri, await p, ex)
       return {
         nodeId,
         run(ex) {
-          const p = host.dynamicProducer(fn(ex))
-          return isThenable(p) ? sendWhenStarted(ex, p) : p.process(ex)
+          const uri = fn(ex)
+          const p = host.dynamicProducer(uri)
+          return isThenable(p) ? sendWhenStarted(ex, uri, p) : send(host, 'toD', uri, p, ex)
         },
       }
     }
@@ -325,6 +357,8 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
             copyHeaders(ex.message.headers),
           )
           c.atRouteId = ex.atRouteId
+          const trace = ex.traceContext
+          if (trace !== undefined) c.traceContext = trace
           host.track(c)
           const done = () => {
             host.untrack(c)
@@ -332,7 +366,7 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
           }
           let r: void | Promise<void>
           try {
-            r = producer.process(c)
+            r = send(host, 'wireTap', def.uri, producer, c)
           } catch (err) {
             c.exception = err
             return done()
@@ -347,8 +381,9 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
     }
     case 'multicast': {
       const producers = def.uris.map((u) => host.producerFor(u))
-      const send = (ex: DefaultExchange, i: number, c: DefaultExchange) =>
-        runCopy(host, ex, c, (x) => producers[i]!.process(x))
+      const { uris } = def
+      const sendCopy = (ex: DefaultExchange, i: number, c: DefaultExchange) =>
+        runCopy(host, ex, c, (x) => send(host, 'multicast', uris[i]!, producers[i]!, x))
       const sendRest = async (
         ex: DefaultExchange,
         copy: DefaultExchange,
@@ -360,7 +395,7 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         for (let i = next; i < producers.length; i++) {
           if (ex.abortReason !== undefined) throw errors.aborted(ex.abortReason)
           const c = copyOf(host, ex, ex.message.body)
-          await send(ex, i, c)
+          await sendCopy(ex, i, c)
           if (c.exception !== undefined) throw c.exception
         }
       }
@@ -370,7 +405,7 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
         run(ex) {
           for (let i = 0; i < producers.length; i++) {
             const copy = copyOf(host, ex, ex.message.body)
-            const r = send(ex, i, copy)
+            const r = sendCopy(ex, i, copy)
             if (r !== undefined) return sendRest(ex, copy, r, i + 1)
             if (copy.exception !== undefined) throw copy.exception
           }
@@ -525,11 +560,11 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
       const group = host.workerGroup(def.group)
       const owner = host.pendingOwner
       const { logger, routeId } = host
-      const submit = (data: unknown): void => {
+      const submit = (data: unknown, trace: Context | undefined): void => {
         group.submit({
           owner,
           tracked: false,
-          run: () => host.dispatchNew(uri, data, {}),
+          run: () => host.dispatchNew(uri, data, {}, trace),
           drop(reason) {
             logger.debug({ route: routeId }, `asyncTaskData for ${uri} dropped: ${reason}`)
             host.recordDropped()
@@ -543,8 +578,10 @@ function compileStep(def: StepDefinition, host: CompileHost, nodeId: string, cou
           host.assertAcceptingAsync('asyncTaskData')
           const data = fn(ex)
           // The caller is not suspended; it only waits when the data itself is a promise.
-          if (isThenable(data)) return Promise.resolve(data).then(submit)
-          submit(data)
+          // The new exchange's called route parents on this exchange's span (tracing on).
+          const trace = ex.traceContext
+          if (isThenable(data)) return Promise.resolve(data).then((d) => submit(d, trace))
+          submit(data, trace)
         },
       }
     }

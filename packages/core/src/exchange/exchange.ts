@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api'
 import { exchangeId, nextExchangeSeq } from './ids.js'
 
 /**
@@ -26,6 +27,8 @@ interface Rare {
   controller: AbortController | undefined
   /** Copies made by `split`/`multicast` while they run: aborted with this exchange. */
   copies: DefaultExchange[] | undefined
+  /** The OpenTelemetry context of the span the exchange is in, while tracing is on. */
+  trace: Context | undefined
 }
 
 /** Body and headers of an exchange. */
@@ -105,7 +108,25 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
   }
 
   get #extras(): Rare {
-    return (this.#rare ??= { properties: undefined, controller: undefined, copies: undefined })
+    return (this.#rare ??= {
+      properties: undefined,
+      controller: undefined,
+      copies: undefined,
+      trace: undefined,
+    })
+  }
+
+  /**
+   * The OpenTelemetry context of the span the exchange is in (its route's span, or a producer step's while it
+   * sends), carried on the exchange across queues and workers; `undefined` while tracing is off.
+   */
+  get traceContext(): Context | undefined {
+    return this.#rare?.trace
+  }
+
+  set traceContext(ctx: Context | undefined) {
+    if (ctx === undefined && this.#rare === undefined) return
+    this.#extras.trace = ctx
   }
 
   get properties(): Map<string, unknown> {
@@ -143,6 +164,8 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
   copy(body: unknown): DefaultExchange {
     const c = new DefaultExchange(this.fromRouteId, this.fromUri, body, copyHeaders(this.message.headers))
     c.atRouteId = this.atRouteId
+    const trace = this.#rare?.trace
+    if (trace !== undefined) c.traceContext = trace
     if (this.abortReason !== undefined) c.abort(this.abortReason)
     ;(this.#extras.copies ??= []).push(c)
     return c

@@ -13,6 +13,8 @@ import type {
   ShutdownRunningTask,
 } from '../spi/component.js'
 import type { Logger } from '../spi/logger.js'
+import { ExchangeSpans } from '../tracing/exchange-span.js'
+import { RouteTracing } from '../tracing/tracer.js'
 import type { RouteDefinition } from './route-definition.js'
 import { RouteState, type RouteStatus } from './route-state.js'
 
@@ -57,6 +59,10 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
   consumer!: Consumer
   pipeline!: Pipeline
   metrics!: RouteMetrics
+  /** Its tracer while an OpenTelemetry SDK is registered (refreshed when the route starts). */
+  readonly tracing = new RouteTracing()
+  readonly #spans: ExchangeSpans
+  readonly #run = (ex: DefaultExchange): void | Promise<void> => this.#process(ex)
   readonly #ctx: RouteContext
   readonly #counter: RouteInflight
   #drainWaiters: Array<() => void> = []
@@ -69,6 +75,7 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
     this.state = new RouteState(id)
     this.#ctx = ctx
     this.#counter = ctx.inflight.route(id)
+    this.#spans = new ExchangeSpans(id, definition.from)
   }
 
   get status(): RouteStatus {
@@ -112,7 +119,13 @@ export class Route implements ConsumerHost, PendingOwner, PipelineEnd {
 
   /** The hot path: track, run, record. A synchronous run allocates no promise. */
   process(exchange: Exchange): void | Promise<void> {
-    const ex = exchange as DefaultExchange
+    // One field read when tracing is off: no span, no context, no closure.
+    const tracer = this.tracing.tracer
+    if (tracer !== undefined) return this.#spans.run(tracer, exchange as DefaultExchange, this.#run)
+    return this.#process(exchange as DefaultExchange)
+  }
+
+  #process(ex: DefaultExchange): void | Promise<void> {
     const nested = ex.tracked
     const previousRoute = ex.atRouteId
     ex.atRouteId = this.id

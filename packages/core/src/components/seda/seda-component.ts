@@ -108,7 +108,8 @@ class SedaProducer implements Producer {
   #offer(ex: DefaultExchange): void | Promise<void> {
     const body = ex.message.body
     const headers = copyHeaders(ex.message.headers)
-    if (!this.opts.wait) return this.queue.offer({ body, headers, done: undefined })
+    const trace = ex.traceContext
+    if (!this.opts.wait) return this.queue.offer({ body, headers, trace, done: undefined })
     // waitForTaskToComplete=always: the sender completes when the consumer's exchange does, and fails (or is
     // aborted, so an acknowledging source hands it back) when that one did or the queue was dropped.
     return new Promise<void>((resolve, reject) => {
@@ -117,6 +118,7 @@ class SedaProducer implements Producer {
       const message: QueuedMessage = {
         body,
         headers,
+        trace,
         done(err, aborted) {
           taken = true
           ex.waiting = undefined
@@ -228,6 +230,7 @@ class SedaConsumer implements Consumer, SuspendSlot {
       this.#running++
       const ex = this.#host.createExchange(m.body, m.headers) as DefaultExchange
       ex.slot = this
+      if (m.trace !== undefined) ex.traceContext = m.trace
       // The route releases the slot when the exchange completes (no closure and promise per message to
       // learn that, issue 8); `process` never rejects.
       const r = this.#host.process(ex)

@@ -1,7 +1,11 @@
+import type { Context } from '@opentelemetry/api'
+
 /** A message waiting in a seda queue. @internal */
 export interface QueuedMessage {
   readonly body: unknown
   readonly headers: Record<string, unknown>
+  /** The sender's trace context (its producer span), while tracing is on: the consumer's span is its child. */
+  readonly trace: Context | undefined
   /**
    * With `waitForTaskToComplete=always`: told when the consumer's exchange ended (`err` its exception) or
    * the message was dropped or aborted (`aborted`), so the waiting sender completes, fails or is aborted.
