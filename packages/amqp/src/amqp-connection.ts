@@ -7,6 +7,7 @@ import type { Logger } from '@dromedary/core'
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib'
 import { AmqpChannel, AmqpConfirmChannel } from './amqp-channel.js'
 import { settlesWithin } from './bounded.js'
+import { coalesceWrites } from './coalesce-writes.js'
 import { errors } from './errors.js'
 
 /** Settings of one connection (already validated by the component). @internal */
@@ -254,6 +255,8 @@ export class AmqpSession {
   readonly #logger: Logger
   /** Resolves when this incarnation's connection is gone (closed by either side, or its socket lost). */
   readonly closed: Promise<void>
+  /** Frames written in one pass of amqplib's multiplexer leave in one socket write (see coalesce-writes.ts). */
+  readonly coalesced: boolean
 
   constructor(model: ChannelModel, generation: number, target: string, logger: Logger) {
     this.#model = model
@@ -261,6 +264,7 @@ export class AmqpSession {
     this.#target = target
     this.#logger = logger
     this.closed = new Promise((resolve) => model.once('close', () => resolve()))
+    this.coalesced = coalesceWrites(model.connection)
   }
 
   /**

@@ -1,4 +1,11 @@
-import { injectTraceHeaders, isDromedaryError, type Exchange, type Producer } from '@dromedary/core'
+import {
+  abortableExchange,
+  abortReason,
+  injectTraceHeaders,
+  isDromedaryError,
+  type Exchange,
+  type Producer,
+} from '@dromedary/core'
 import type { AmqpConfirmChannel, AmqpPublishOptions } from './amqp-channel.js'
 import type { AmqpConnection } from './amqp-connection.js'
 import type { AmqpHeaderRules } from './amqp-headers.js'
@@ -82,8 +89,8 @@ export class AmqpProducer implements Producer {
         channel.writable &&
         !runtime.connection().blocked
       )
-        await this.#confirmed(channel.publish(s.exchange, s.routingKey, content, options), exchange.signal)
-      else await this.#confirmed(this.#wait(exchange.signal, content, options), exchange.signal)
+        await this.#confirmed(channel.publish(s.exchange, s.routingKey, content, options), exchange)
+      else await this.#confirmed(this.#wait(exchange.signal, content, options), exchange)
       runtime.counters.confirmed.inc()
     } catch (err) {
       if (isDromedaryError(err, AmqpErrorCodes.PUBLISH_NACKED)) runtime.counters.nacked.inc()
@@ -98,25 +105,14 @@ export class AmqpProducer implements Producer {
    * Aborted means stopped: an aborted exchange stops waiting for its confirm at once. The broker may still take
    * the message (it was written); the exchange fails as aborted, so its source hands it back — at least once.
    */
-  #confirmed(publish: Promise<void>, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) {
-      publish.catch(() => undefined)
-      return Promise.reject(errors.publishAborted(this.#where, signal.reason))
+  async #confirmed(publish: Promise<void>, exchange: Exchange): Promise<void> {
+    try {
+      await abortableExchange(publish, exchange)
+    } catch (err) {
+      const reason = abortReason(exchange)
+      if (reason !== undefined) throw errors.publishAborted(this.#where, reason)
+      throw err
     }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(errors.publishAborted(this.#where, signal.reason))
-      signal.addEventListener('abort', onAbort, { once: true })
-      publish.then(
-        () => {
-          signal.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-      )
-    })
   }
 
   // The slow path: queue up behind the publishes already waiting; settles with the publish's confirm.

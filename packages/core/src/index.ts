@@ -73,7 +73,7 @@ export { injectTraceHeaders, traceContextOf, TRACE_HEADERS } from './tracing/pro
 export { traceLogFields } from './tracing/log-fields.js'
 export { TRACER_NAME } from './tracing/tracer.js'
 export type { IdempotentRepository } from './spi/idempotent-repository.js'
-export { abortable, untilAborted, Waiter } from './spi/waiting.js'
+export { abortable, abortableExchange, abortReason, untilAborted, Waiter } from './spi/waiting.js'
 export type { TransactionPolicy, TransactedBlock } from './spi/transaction-policy.js'
 export type { MetricsFactory, CounterMetric, GaugeMetric } from './spi/metrics.js'
 export type { OptionSchema, OptionSpec, ParsedOptions } from './uri/options.js'

@@ -4,7 +4,7 @@ import type { NatsConnectionHandle, WireHeaders } from './nats-connection.js'
 import { findHeader, inboundHeaders, outboundHeaders } from './nats-headers.js'
 import type { PublishCounters } from './nats-metrics.js'
 import { errors } from './errors.js'
-import { abortable } from '@dromedary/core'
+import { abortableExchange, abortReason } from '@dromedary/core'
 
 /** What a producer needs from its component. @internal */
 export interface NatsProducerRuntime {
@@ -50,18 +50,19 @@ export class NatsPublishProducer implements Producer {
     const headers = withContentType(outboundHeaders(exchange.message.headers, s.headerFilter), contentType)
     const id = exchange.message.headers['nats.msgId']
     const msgId = typeof id === 'string' && id !== '' ? id : exchange.id
-    const signal = exchange.signal
-    if (signal.aborted) throw errors.aborted(`Publishing to ${this.#where}`, signal.reason)
+    const aborted = abortReason(exchange)
+    if (aborted !== undefined) throw errors.aborted(`Publishing to ${this.#where}`, aborted)
     let ack
     try {
-      ack = await abortable(
+      ack = await abortableExchange(
         this.#runtime.connection().publish(s.subject, data, { msgId, headers, timeoutMs: s.timeoutMs }),
-        signal,
+        exchange,
       )
     } catch (err) {
       s.counters.failed.inc()
-      if (signal.aborted)
-        throw errors.aborted(`Publishing to ${this.#where} (it may have reached the stream)`, signal.reason)
+      const reason = abortReason(exchange)
+      if (reason !== undefined)
+        throw errors.aborted(`Publishing to ${this.#where} (it may have reached the stream)`, reason)
       throw errors.publishFailed(s.subject, err)
     }
     if (ack.duplicate) s.counters.duplicate.inc()
@@ -89,16 +90,17 @@ export class NatsRequestProducer implements Producer {
     const s = this.#s
     const { data, contentType } = encodeBody(exchange.message.body, this.#where)
     const headers = withContentType(outboundHeaders(exchange.message.headers, s.headerFilter), contentType)
-    const signal = exchange.signal
-    if (signal.aborted) throw errors.aborted(`The request to ${this.#where}`, signal.reason)
+    const aborted = abortReason(exchange)
+    if (aborted !== undefined) throw errors.aborted(`The request to ${this.#where}`, aborted)
     let reply
     try {
-      reply = await abortable(
+      reply = await abortableExchange(
         this.#runtime.connection().request(s.subject, data, { headers, timeoutMs: s.timeoutMs }),
-        signal,
+        exchange,
       )
     } catch (err) {
-      if (signal.aborted) throw errors.aborted(`The request to ${this.#where}`, signal.reason)
+      const reason = abortReason(exchange)
+      if (reason !== undefined) throw errors.aborted(`The request to ${this.#where}`, reason)
       throw errors.requestFailed(s.subject, err)
     }
     let body: unknown

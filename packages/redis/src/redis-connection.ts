@@ -132,14 +132,18 @@ export class RedisReader {
     this.#id = Number(await this.#client.sendCommand(['CLIENT', 'ID']))
   }
 
-  /** `XREADGROUP GROUP g c COUNT n BLOCK ms STREAMS key >`: new entries, or none after `blockMs`. */
-  async readGroup(
+  /**
+   * `XREADGROUP GROUP g c COUNT n BLOCK ms STREAMS key >`: new entries, or none after `blockMs`; each entry as
+   * `make` builds it (the consumer's own record, so an entry costs one object).
+   */
+  async readGroup<T>(
     key: string,
     group: string,
     consumer: string,
     count: number,
     blockMs: number,
-  ): Promise<StreamEntry[]> {
+    make: (id: string, fields: string[]) => T,
+  ): Promise<T[]> {
     // Replies as strings: node-redis decodes them far faster than into Buffers (binary bodies travel as base64).
     const reply = await this.#client.sendCommand([
       'XREADGROUP',
@@ -155,7 +159,7 @@ export class RedisReader {
       '>',
     ])
     if (reply === null || !Array.isArray(reply) || reply.length === 0) return []
-    return parseEntries((reply[0] as [string, unknown[]])[1])
+    return parseEntries((reply[0] as [string, unknown[]])[1], make)
   }
 
   /** Ends a blocked read now (it returns no entries); a no-op when none is blocked. */
@@ -169,14 +173,24 @@ export class RedisReader {
   }
 }
 
-/** Parses `[[id, [f, v, …]], …]` (a null entry — deleted since — is skipped). @internal */
-export function parseEntries(raw: readonly unknown[]): StreamEntry[] {
-  const out: StreamEntry[] = []
+/**
+ * Parses `[[id, [f, v, …]], …]` into what `make` builds of each entry (default: a {@link StreamEntry}); a null
+ * entry (deleted since) is skipped. @internal
+ */
+export function parseEntries<T = StreamEntry>(
+  raw: readonly unknown[],
+  make: (id: string, fields: string[]) => T = streamEntry as (id: string, fields: string[]) => T,
+): T[] {
+  const out: T[] = []
   for (const item of raw) {
     if (!Array.isArray(item) || item[1] === null || item[1] === undefined) continue
-    out.push({ id: String(item[0]), fields: item[1] as string[] })
+    out.push(make(String(item[0]), item[1] as string[]))
   }
   return out
+}
+
+function streamEntry(id: string, fields: string[]): StreamEntry {
+  return { id, fields }
 }
 
 function newClient(s: RedisConnectionSettings, commands: boolean): Client {

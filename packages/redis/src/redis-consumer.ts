@@ -10,6 +10,7 @@ import type {
 import type { RedisConnection, RedisReader, StreamEntry } from './redis-connection.js'
 import { decodeEntry, type RedisContentType } from './redis-fields.js'
 import type { StreamCounters } from './redis-metrics.js'
+import { SlotSet } from './held-set.js'
 import { StreamOps } from './redis-stream-ops.js'
 import { errors } from './errors.js'
 import { untilAborted, Waiter } from '@dromedary/core'
@@ -40,11 +41,12 @@ export interface RedisConsumerRuntime {
 type State = 'stopped' | 'starting' | 'consuming' | 'suspended' | 'draining'
 
 /** An entry this consumer holds (read or claimed): pending, or running. */
-interface Held {
-  readonly entry: StreamEntry
-  readonly deliveries: number
+interface Held extends StreamEntry {
+  deliveries: number
   /** When it was read, claimed or last touched (idle time reset), ms. */
   touchedAt: number
+  /** Its index in the running set, -1 while pending or after it was released or handed back. */
+  slot: number
 }
 
 const RETRY_MIN_MS = 100
@@ -67,7 +69,7 @@ export class RedisConsumer implements Consumer {
   readonly #runtime: RedisConsumerRuntime
   readonly #s: RedisConsumerSettings
   readonly #log: Logger
-  readonly #running = new Map<string, Held>()
+  readonly #running = new SlotSet<Held>()
   readonly #idle = new Waiter()
   readonly #capacity = new Waiter()
   readonly #flushes = new Set<Promise<unknown>>()
@@ -166,8 +168,7 @@ export class RedisConsumer implements Consumer {
       // Forced, or the deadline passed: everything unfinished is handed back now; what those exchanges do later
       // is not acknowledged.
       this.#handBack = true
-      const running = [...this.#running.values()]
-      this.#running.clear()
+      const running = this.#running.takeAll()
       this.#capacity.wake()
       const handing = Promise.all([this.#handBackPending(), this.#handBackHeld(running, false)])
       await untilAborted(handing, options.signal)
@@ -191,10 +192,10 @@ export class RedisConsumer implements Consumer {
         await this.#capacity.until(() => this.#state !== 'consuming' || this.#free() >= threshold)
         continue
       }
-      let entries: StreamEntry[]
+      let entries: Held[]
       this.#reading = true
       try {
-        entries = await this.#reader!.readGroup(s.stream, s.group, s.consumer, free, s.blockMs)
+        entries = await this.#reader!.readGroup(s.stream, s.group, s.consumer, free, s.blockMs, newHeld)
         retryMs = RETRY_MIN_MS
         this.#setReady(true)
       } catch (err) {
@@ -211,7 +212,10 @@ export class RedisConsumer implements Consumer {
         this.#reading = false
       }
       const now = Date.now()
-      for (const entry of entries) this.#onEntry({ entry, deliveries: 1, touchedAt: now })
+      for (const held of entries) {
+        held.touchedAt = now
+        this.#onEntry(held)
+      }
     }
   }
 
@@ -258,8 +262,12 @@ export class RedisConsumer implements Consumer {
         if (entries.length === 0) continue
         const counts = await ops.deliveryCounts(entries.map((e) => e.id))
         const now = Date.now()
-        for (const entry of entries)
-          this.#onEntry({ entry, deliveries: counts.get(entry.id) ?? 1, touchedAt: now })
+        for (const entry of entries) {
+          const held = newHeld(entry.id, entry.fields)
+          held.deliveries = counts.get(entry.id) ?? 1
+          held.touchedAt = now
+          this.#onEntry(held)
+        }
       } while (cursor !== '0-0')
     } catch (err) {
       this.#log.warn(
@@ -296,26 +304,28 @@ export class RedisConsumer implements Consumer {
 
   #begin(held: Held): void {
     const s = this.#s
-    const id = held.entry.id
-    this.#running.set(id, held)
+    const id = held.id
+    this.#running.add(held)
     if (held.deliveries > s.maxDeliveries) {
       // It came back more often than it may fail: an entry that crashes the process on every delivery.
       this.#deadLetter(held, errors.deliveryLimit(s.stream, id, held.deliveries - 1, s.maxDeliveries))
       return
     }
-    let decoded
+    // The transport's own headers first: every exchange of the stream starts with the same shape.
+    const headers: Record<string, unknown> = {
+      'redis.stream': s.stream,
+      'redis.id': id,
+      'redis.group': s.group,
+      'redis.deliveryCount': held.deliveries,
+    }
+    let body
     try {
-      decoded = decodeEntry(held.entry.fields, s.contentType, s.headerFilter)
+      body = decodeEntry(held.fields, s.contentType, s.headerFilter, headers)
     } catch (err) {
       this.#deadLetter(held, errors.decode(s.stream, id, err))
       return
     }
-    const headers = decoded.headers
-    headers['redis.stream'] = s.stream
-    headers['redis.id'] = id
-    headers['redis.group'] = s.group
-    headers['redis.deliveryCount'] = held.deliveries
-    const ex = this.#host.createExchange(decoded.body, headers)
+    const ex = this.#host.createExchange(body, headers)
     const r = this.#host.process(ex)
     if (r === undefined) this.#settle(held, ex)
     else
@@ -330,9 +340,9 @@ export class RedisConsumer implements Consumer {
 
   #settle(held: Held, ex: Exchange): void {
     // Handed back by a forced stop already.
-    if (this.#running.get(held.entry.id) !== held) return
+    if (!this.#running.has(held)) return
     if (ex.exception === undefined) {
-      this.#acks.push(held.entry.id)
+      this.#acks.push(held.id)
       if (!this.#ackScheduled) {
         this.#ackScheduled = true
         // Acks of one burst of completions leave in one XACK; a microtask (not a later turn) keeps the window in
@@ -352,8 +362,7 @@ export class RedisConsumer implements Consumer {
   }
 
   #release(held: Held): void {
-    if (this.#running.get(held.entry.id) !== held) return
-    this.#running.delete(held.entry.id)
+    if (!this.#running.delete(held)) return
     if (this.#running.size === 0) this.#idle.wake()
     if (this.#pending.length > 0) this.#pump()
     this.#capacity.wake()
@@ -385,29 +394,28 @@ export class RedisConsumer implements Consumer {
   /** Copies the entry to the dead-letter stream and acks it; without one, acks it with an error log. */
   #deadLetter(held: Held, cause: unknown): void {
     const s = this.#s
-    const entry = held.entry
-    const where = { err: cause, route: this.#host.routeId, stream: s.stream, id: entry.id }
+    const where = { err: cause, route: this.#host.routeId, stream: s.stream, id: held.id }
     const target = s.deadLetterStream
     const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/[\r\n]+/g, ' ')
     const run = async (): Promise<void> => {
       try {
-        if (target === undefined) await this.#ops!.ack([entry.id])
-        else await this.#ops!.deadLetter(target, entry, reason, held.deliveries)
+        if (target === undefined) await this.#ops!.ack([held.id])
+        else await this.#ops!.deadLetter(target, held, reason, held.deliveries)
       } catch (err) {
-        this.#log.error({ ...where, err: errors.deadLetterFailed(target ?? '(none)', entry.id, err) }, reason)
+        this.#log.error({ ...where, err: errors.deadLetterFailed(target ?? '(none)', held.id, err) }, reason)
         return
       }
       if (target === undefined) {
         this.#runtime.counters.discarded.inc()
         this.#log.error(
           where,
-          `Entry ${entry.id} of stream "${s.stream}" failed ${held.deliveries} time(s) and was dropped (acked); the route has no deadLetterStream`,
+          `Entry ${held.id} of stream "${s.stream}" failed ${held.deliveries} time(s) and was dropped (acked); the route has no deadLetterStream`,
         )
       } else {
         this.#runtime.counters.dead_lettered.inc()
         this.#log.warn(
           { ...where, deadLetterStream: target },
-          `Entry ${entry.id} of stream "${s.stream}" failed and was dead-lettered to "${target}"`,
+          `Entry ${held.id} of stream "${s.stream}" failed and was dead-lettered to "${target}"`,
         )
       }
     }
@@ -461,12 +469,12 @@ export class RedisConsumer implements Consumer {
   async #handBackHeld(held: readonly Held[], notStarted: boolean): Promise<void> {
     if (held.length === 0) return
     const ops = this.#ops!
-    if (!notStarted) await ops.handBack(held.map((h) => h.entry.id))
+    if (!notStarted) await ops.handBack(held.map((h) => h.id))
     else {
       const byCount = new Map<number, string[]>()
       for (const h of held) {
         const ids = byCount.get(h.deliveries - 1) ?? []
-        ids.push(h.entry.id)
+        ids.push(h.id)
         byCount.set(h.deliveries - 1, ids)
       }
       await Promise.all([...byCount].map(([count, ids]) => ops.handBack(ids, count)))
@@ -475,7 +483,11 @@ export class RedisConsumer implements Consumer {
   }
 }
 
+function newHeld(id: string, fields: readonly string[]): Held {
+  return { id, fields, deliveries: 1, touchedAt: 0, slot: -1 }
+}
+
 function touched(held: Held, now: number): string {
   held.touchedAt = now
-  return held.entry.id
+  return held.id
 }

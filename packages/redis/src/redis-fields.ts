@@ -30,22 +30,23 @@ function isTransportOwned(name: string): boolean {
 }
 
 /**
- * An entry's fields → body and headers. With a `body` field: the body is that field (decoded per `mode`; `auto`
- * follows the `content-type` field: JSON, text, else a Buffer; no `content-type` → text; `content-encoding:
- * base64` → the bytes it encodes) and every other field is a header, filtered. Without one (an entry written by
- * hand, `XADD s * id 7 total 9.5`): the body is an object of all fields as strings and there are no headers.
- * Throws (the caller wraps it) on bad JSON.
+ * An entry's fields → its body, with its headers added to `headers`. With a `body` field: the body is that field
+ * (decoded per `mode`; `auto` follows the `content-type` field: JSON, text, else a Buffer; no `content-type` →
+ * text; `content-encoding: base64` → the bytes it encodes) and every other field is a header, filtered. Without
+ * one (an entry written by hand, `XADD s * id 7 total 9.5`): the body is an object of all fields as strings and
+ * no header is added. Throws (the caller wraps it) on bad JSON.
  * @internal
  */
 export function decodeEntry(
   fields: readonly string[],
   mode: RedisContentType,
   filter: HeaderFilter | undefined,
-): { body: unknown; headers: Record<string, unknown> } {
+  headers: Record<string, unknown>,
+): unknown {
   let body: string | undefined
   let contentType: string | undefined
   let base64 = false
-  const headers: Record<string, unknown> = {}
+  let added: string[] | undefined
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!
     const value = fields[i + 1]!
@@ -54,15 +55,19 @@ export function decodeEntry(
     else if (name === CONTENT_ENCODING_FIELD) base64 = value === 'base64'
     else if (isTransportOwned(name) || (filter?.inbound !== undefined && !filter.inbound(name, value)))
       continue
-    else if (name === '__proto__') define(headers, name, value)
-    else headers[name] = value
+    else {
+      if (name === '__proto__') define(headers, name, value)
+      else headers[name] = value
+      ;(added ??= []).push(name)
+    }
   }
   if (body === undefined) {
+    if (added !== undefined) for (const name of added) delete headers[name]
     const all: Record<string, string> = {}
     for (let i = 0; i + 1 < fields.length; i += 2) define(all, fields[i]!, fields[i + 1]!)
-    return { body: all, headers: {} }
+    return all
   }
-  return { body: decodeBody(body, contentType, base64, mode), headers }
+  return decodeBody(body, contentType, base64, mode)
 }
 
 function decodeBody(

@@ -3,7 +3,7 @@ import type { RedisConnection } from './redis-connection.js'
 import { encodeEntry } from './redis-fields.js'
 import type { PublishCounters } from './redis-metrics.js'
 import { errors } from './errors.js'
-import { abortable } from '@dromedary/core'
+import { abortableExchange, abortReason } from '@dromedary/core'
 
 /** Settings of `to('redis:stream:KEY?…')`. @internal */
 export interface RedisProducerSettings {
@@ -41,15 +41,16 @@ export class RedisProducer implements Producer {
       s.headerFilter,
       `stream "${s.stream}"`,
     )
-    const signal = exchange.signal
-    if (signal.aborted) throw errors.aborted(`XADD to stream "${s.stream}"`, signal.reason)
+    const aborted = abortReason(exchange)
+    if (aborted !== undefined) throw errors.aborted(`XADD to stream "${s.stream}"`, aborted)
     let id: unknown
     try {
-      id = await abortable(this.#connection().sendCommand([...this.#head, ...fields]), signal)
+      id = await abortableExchange(this.#connection().sendCommand([...this.#head, ...fields]), exchange)
     } catch (err) {
       s.counters.failed.inc()
-      if (signal.aborted)
-        throw errors.aborted(`XADD to stream "${s.stream}" (it may have been added)`, signal.reason)
+      const reason = abortReason(exchange)
+      if (reason !== undefined)
+        throw errors.aborted(`XADD to stream "${s.stream}" (it may have been added)`, reason)
       throw errors.publishFailed(s.stream, err)
     }
     s.counters.added.inc()

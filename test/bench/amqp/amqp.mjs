@@ -20,11 +20,11 @@ export const amqpConsume = {
       target: 1.3,
     },
   ],
-  quick: { pairs: 5, count: 15_000 },
-  full: { pairs: 9, count: 50_000 },
+  quick: { pairs: 5, warmupCount: 5_000, count: 15_000 },
+  full: { pairs: 9, warmupCount: 10_000, count: 50_000 },
   async sample(side, c) {
-    await runOnce(fill, { count: c.count }, { profile: false })
-    return runOnce(consume, { side, count: c.count })
+    await runOnce(fill, { count: c.warmupCount + c.count }, { profile: false })
+    return runOnce(consume, { side, warmupCount: c.warmupCount, count: c.count })
   },
   after: () => resetQueue(CONSUME_QUEUE),
 }
@@ -52,8 +52,12 @@ export const amqpConsumeRascal = {
   quick: amqpConsume.quick,
   full: amqpConsume.full,
   async sample(side, c) {
-    await runOnce(fill, { count: c.count }, { profile: false })
-    return runOnce(consume, { side: side === 'ours' ? 'ours' : 'rascal', count: c.count })
+    await runOnce(fill, { count: c.warmupCount + c.count }, { profile: false })
+    return runOnce(consume, {
+      side: side === 'ours' ? 'ours' : 'rascal',
+      warmupCount: c.warmupCount,
+      count: c.count,
+    })
   },
   after: () => resetQueue(CONSUME_QUEUE),
 }

@@ -13,11 +13,11 @@ import { consumeResult, meter } from '../lib/meter.mjs'
 import { AMQP_URL, amqplib, CONSUME_QUEUE } from './broker.mjs'
 import { consumeRascal } from './rascal-consumer.mjs'
 
-const { side, count } = params()
+const { side, count, warmupCount = 0 } = params()
 const PREFETCH = 100
 
 async function consumeOurs() {
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const ctx = createContext({ logger: false, components: { amqp: amqpComponent({ url: AMQP_URL }) } })
   ctx.addRoutes((r) =>
     r.from(`amqp:queue:${CONSUME_QUEUE}?prefetch=${PREFETCH}`).process((ex) => tick(ex.message.body)),
@@ -29,7 +29,7 @@ async function consumeOurs() {
 }
 
 async function consumeBaseline() {
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const amqp = await amqplib()
   const conn = await amqp.connect(AMQP_URL)
   const ch = await conn.createChannel()
@@ -47,7 +47,7 @@ async function consumeBaseline() {
 const consumers = {
   ours: consumeOurs,
   baseline: consumeBaseline,
-  rascal: () => consumeRascal(count, PREFETCH),
+  rascal: () => consumeRascal(count, PREFETCH, warmupCount),
 }
 
 await reportResult(async () => consumeResult(count, await consumers[side]()))

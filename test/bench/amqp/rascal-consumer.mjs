@@ -8,9 +8,9 @@ import { AMQP_URL, CONSUME_QUEUE, QUEUE_OPTIONS } from './broker.mjs'
 
 const { BrokerAsPromised, withDefaultConfig } = createRequire(import.meta.url)('rascal')
 
-/** Consumes `count` messages with `prefetch`; resolves with the meter's window (first to last message). */
-export async function consumeRascal(count, prefetch) {
-  const { tick, done } = meter(count)
+/** Consumes `warmup + count` messages with `prefetch`; resolves with the meter's window (after the warm-up). */
+export async function consumeRascal(count, prefetch, warmup = 0) {
+  const { tick, done } = meter(count, warmup)
   const config = withDefaultConfig({
     vhosts: {
       '/': {

@@ -10,10 +10,10 @@ import { params, reportResult } from '../lib/child.mjs'
 import { consumeResult, meter } from '../lib/meter.mjs'
 import { CONSUMER, NATS_SERVER, natsClients, PULL_BATCH, STREAM } from './nats.mjs'
 
-const { side, count } = params()
+const { side, count, warmupCount = 0 } = params()
 
 async function consumeOurs() {
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const ctx = createContext({ logger: false, components: { nats: natsComponent({ servers: NATS_SERVER }) } })
   ctx.addRoutes((r) =>
     r
@@ -27,7 +27,7 @@ async function consumeOurs() {
 }
 
 async function consumeBaseline() {
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const { transport, jetstream } = await natsClients()
   const nc = await transport.connect({ servers: NATS_SERVER })
   const js = jetstream.jetstream(nc)
@@ -37,7 +37,7 @@ async function consumeBaseline() {
   for await (const m of messages) {
     tick(JSON.parse(new TextDecoder().decode(m.data)))
     m.ack()
-    if (++seen === count) break
+    if (++seen === warmupCount + count) break
   }
   const window = await done
   await nc.drain()

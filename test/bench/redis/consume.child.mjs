@@ -10,10 +10,10 @@ import { params, reportResult } from '../lib/child.mjs'
 import { consumeResult, meter } from '../lib/meter.mjs'
 import { GROUP, READ_COUNT, REDIS_URL, redisClient, STREAM } from './redis.mjs'
 
-const { side, count } = params()
+const { side, count, warmupCount = 0 } = params()
 
 async function consumeOurs() {
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const ctx = createContext({ logger: false, components: { redis: redisComponent({ url: REDIS_URL }) } })
   ctx.addRoutes((r) =>
     r
@@ -27,11 +27,11 @@ async function consumeOurs() {
 }
 
 async function consumeBaseline() {
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const reader = await redisClient()
   const commands = await redisClient()
   let seen = 0
-  while (seen < count) {
+  while (seen < warmupCount + count) {
     const reply = await reader.sendCommand([
       'XREADGROUP',
       'GROUP',

@@ -13,14 +13,14 @@ import { consumeResult, meter } from '../lib/meter.mjs'
 import { AMQP_URL, CONSUME_QUEUE } from '../amqp/broker.mjs'
 import { registerSdk } from './sdk.mjs'
 
-const { side, count } = params()
+const { side, count, warmupCount = 0 } = params()
 const PREFETCH = 100
 const { provider, exporter } = registerSdk()
 
 async function consumeOurs() {
   const { createContext } = await import('@dromedary/core')
   const { amqpComponent } = await import('@dromedary/amqp')
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const ctx = createContext({ logger: false, components: { amqp: amqpComponent({ url: AMQP_URL }) } })
   await ctx.addRoutes((r) =>
     r.from(`amqp:queue:${CONSUME_QUEUE}?prefetch=${PREFETCH}`).process((ex) => tick(ex.message.body)),
@@ -35,7 +35,7 @@ async function consumeBaseline() {
   registerInstrumentations({ instrumentations: [new AmqplibInstrumentation()], tracerProvider: provider })
   // Required after the instrumentation is registered, so it loads patched (the build @dromedary/amqp uses).
   const amqp = createRequire(new URL('../../../packages/amqp/package.json', import.meta.url))('amqplib')
-  const { tick, done } = meter(count)
+  const { tick, done } = meter(count, warmupCount)
   const conn = await amqp.connect(AMQP_URL)
   const ch = await conn.createChannel()
   await ch.prefetch(PREFETCH)

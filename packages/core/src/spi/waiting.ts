@@ -1,4 +1,5 @@
 // Helpers for component authors: event-driven waits and waits a shutdown deadline can end (SPEC §4.4).
+import { DefaultExchange, type Exchange } from '../exchange/exchange.js'
 /**
  * Event-driven waiting: `until(predicate)` resolves once `predicate()` holds, checked each time `wake()` is
  * called (never by polling), or after `timeoutMs`.
@@ -80,6 +81,52 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
       },
       (err: unknown) => {
         signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
+
+/**
+ * Why `exchange` was aborted (forced shutdown, `stopRoute` abort), or `undefined` while it is not. Reading it never
+ * creates the exchange's `signal`.
+ */
+export function abortReason(exchange: Exchange): unknown {
+  if (exchange instanceof DefaultExchange) return exchange.abortReason
+  const signal = exchange.signal
+  return signal.aborted ? (signal.reason as unknown) : undefined
+}
+
+/**
+ * `promise`, or a rejection with the exchange's abort reason as soon as `exchange` is aborted: a producer's wait
+ * (a publish confirm, a reply) ends at once when its exchange is aborted ("aborted means stopped"). The same as
+ * `abortable(promise, exchange.signal)` without making the signal: an `AbortController` per exchange and an
+ * abort listener added and removed cost ~5 µs on Node 20, more than a whole synchronous route.
+ */
+export function abortableExchange<T>(promise: Promise<T>, exchange: Exchange): Promise<T> {
+  if (!(exchange instanceof DefaultExchange)) return abortable(promise, exchange.signal)
+  if (exchange.abortReason !== undefined) {
+    promise.catch(() => undefined)
+    return Promise.reject(exchange.abortReason)
+  }
+  return new Promise<T>((resolve, reject) => {
+    // The exchange's built-in wait slot, chained: whatever wait held it is cancelled too on abort.
+    const previous = exchange.waiting
+    const onAbort = (): void => {
+      previous?.()
+      reject(exchange.abortReason)
+    }
+    exchange.waiting = onAbort
+    const done = (): void => {
+      if (exchange.waiting === onAbort) exchange.waiting = previous
+    }
+    promise.then(
+      (value) => {
+        done()
+        resolve(value)
+      },
+      (err: unknown) => {
+        done()
         reject(err)
       },
     )
