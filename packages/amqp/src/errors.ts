@@ -73,7 +73,10 @@ export const errors = {
       cause,
     ),
   publishAborted: (target: string, reason: unknown) =>
-    mk(E.PUBLISH_ABORTED, `Publishing to ${target} was aborted before it was sent: ${messageOf(reason)}`),
+    mk(
+      E.PUBLISH_ABORTED,
+      `Publishing to ${target} was aborted before the broker confirmed it (it may have reached the broker): ${messageOf(reason)}`,
+    ),
 } satisfies Record<string, (...args: never[]) => DromedaryError>
 
 /** The message of anything thrown. @internal */

@@ -262,7 +262,13 @@ export class RedisConsumer implements Consumer {
         if (entries.length === 0) continue
         const counts = await ops.deliveryCounts(entries.map((e) => e.id))
         const now = Date.now()
+        // An entry this consumer still holds comes back when its touch was lost: it runs here already, and
+        // that run acks it; running it twice would ack and count it twice.
+        const mine = new Set<string>()
+        for (const h of this.#running.values()) mine.add(h.id)
+        for (const h of this.#pending) mine.add(h.id)
         for (const entry of entries) {
+          if (mine.has(entry.id)) continue
           const held = newHeld(entry.id, entry.fields)
           held.deliveries = counts.get(entry.id) ?? 1
           held.touchedAt = now

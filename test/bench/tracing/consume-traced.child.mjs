@@ -52,8 +52,8 @@ async function consumeBaseline() {
 await reportResult(async () => {
   const window = side === 'ours' ? await consumeOurs() : await consumeBaseline()
   await provider.forceFlush()
-  if (exporter.exported < count)
-    throw new Error(`${side}: ${exporter.exported} spans exported for ${count} messages`)
+  if (exporter.exported < warmupCount + count)
+    throw new Error(`${side}: ${exporter.exported} spans exported for ${warmupCount + count} messages`)
   const result = consumeResult(count, window)
   await provider.shutdown()
   return result

@@ -29,6 +29,8 @@ interface Rare {
   copies: DefaultExchange[] | undefined
   /** The OpenTelemetry context of the span the exchange is in, while tracing is on. */
   trace: Context | undefined
+  /** Called once on abort: producers' waits (`abortableExchange`), without making the signal. */
+  listeners: Array<() => void> | undefined
 }
 
 /** Body and headers of an exchange. */
@@ -113,6 +115,7 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
       controller: undefined,
       copies: undefined,
       trace: undefined,
+      listeners: undefined,
     })
   }
 
@@ -143,6 +146,20 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
     return rare.controller.signal
   }
 
+  /**
+   * Calls `listener` once when the exchange is aborted (not when it is aborted already); returns what removes
+   * it. Unlike the built-in wait slot (`waiting`), any number of listeners coexist, so a producer's wait and a
+   * built-in wait on the same exchange never replace one another; unlike `signal`, no AbortController is made.
+   */
+  whenAborted(listener: () => void): () => void {
+    const list = (this.#extras.listeners ??= [])
+    list.push(listener)
+    return () => {
+      const i = list.indexOf(listener)
+      if (i !== -1) list.splice(i, 1)
+    }
+  }
+
   /** Aborts the exchange's signal, its built-in wait and its running copies; false when already aborted. */
   abort(reason: string): boolean {
     if (this.abortReason !== undefined) return false
@@ -154,6 +171,7 @@ export class DefaultExchange<TBody = unknown> implements Exchange<TBody> {
     }
     const rare = this.#rare
     if (rare !== undefined) {
+      if (rare.listeners !== undefined) for (const listener of rare.listeners.splice(0)) listener()
       rare.controller?.abort(reason)
       if (rare.copies !== undefined) for (const c of rare.copies) c.abort(reason)
     }

@@ -110,23 +110,14 @@ export function abortableExchange<T>(promise: Promise<T>, exchange: Exchange): P
     return Promise.reject(exchange.abortReason)
   }
   return new Promise<T>((resolve, reject) => {
-    // The exchange's built-in wait slot, chained: whatever wait held it is cancelled too on abort.
-    const previous = exchange.waiting
-    const onAbort = (): void => {
-      previous?.()
-      reject(exchange.abortReason)
-    }
-    exchange.waiting = onAbort
-    const done = (): void => {
-      if (exchange.waiting === onAbort) exchange.waiting = previous
-    }
+    const remove = exchange.whenAborted(() => reject(exchange.abortReason))
     promise.then(
       (value) => {
-        done()
+        remove()
         resolve(value)
       },
       (err: unknown) => {
-        done()
+        remove()
         reject(err)
       },
     )

@@ -13,28 +13,47 @@ afterEach(async () => {
 const newExchange = () => new DefaultExchange('r', 'direct:r', 'body', {})
 
 describe('abortableExchange', () => {
-  it('settles as the promise does and gives the exchange its wait slot back', async () => {
+  it('settles as the promise does, and an abort afterwards touches nothing', async () => {
     const ex = newExchange()
-    const outer = vi.fn()
-    ex.waiting = outer
     await expect(abortableExchange(Promise.resolve(7), ex)).resolves.toBe(7)
-    expect(ex.waiting).toBe(outer)
     await expect(abortableExchange(Promise.reject(new Error('nack')), ex)).rejects.toThrow('nack')
-    expect(ex.waiting).toBe(outer)
-    expect(outer).not.toHaveBeenCalled()
+    expect(ex.abort('late')).toBe(true)
+    expect(abortReason(ex)).toBe('late')
   })
 
-  it('rejects with the reason as soon as the exchange is aborted, and cancels the wait it was nested in', async () => {
+  it('rejects with the reason as soon as the exchange is aborted; a built-in wait is cancelled as well', async () => {
     const ex = newExchange()
-    const outer = vi.fn()
-    ex.waiting = outer
-    const never = new Promise<void>(() => undefined)
-    const waiting = abortableExchange(never, ex)
+    const builtIn = vi.fn()
+    ex.waiting = builtIn
+    const waiting = abortableExchange(new Promise<void>(() => undefined), ex)
     expect(abortReason(ex)).toBeUndefined()
     ex.abort('forced shutdown')
     await expect(waiting).rejects.toBe('forced shutdown')
-    expect(outer).toHaveBeenCalledTimes(1)
+    expect(builtIn).toHaveBeenCalledTimes(1)
     expect(abortReason(ex)).toBe('forced shutdown')
+  })
+
+  it('still ends when a built-in wait on the same exchange came and went meanwhile', async () => {
+    const ex = newExchange()
+    const waiting = abortableExchange(new Promise<void>(() => undefined), ex)
+    // What a delay, a full seda queue or a worker-group queue does with the exchange's wait slot.
+    ex.waiting = () => undefined
+    ex.waiting = undefined
+    ex.abort('stopRoute')
+    await expect(waiting).rejects.toBe('stopRoute')
+  })
+
+  it('ends every wait of an exchange, whichever settled first', async () => {
+    const ex = newExchange()
+    const first = deferred()
+    const a = abortableExchange(first.promise, ex)
+    const b = abortableExchange(new Promise<void>(() => undefined), ex)
+    const c = abortableExchange(new Promise<void>(() => undefined), ex)
+    first.resolve()
+    await expect(a).resolves.toBeUndefined()
+    ex.abort('forced shutdown')
+    await expect(b).rejects.toBe('forced shutdown')
+    await expect(c).rejects.toBe('forced shutdown')
   })
 
   it('rejects at once for an exchange aborted already, and the late rejection of the promise is handled', async () => {
