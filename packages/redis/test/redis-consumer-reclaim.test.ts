@@ -20,10 +20,9 @@ function context(): IntegrationContext {
 
 /** The delivery count the group's pending list holds for `id`. */
 async function deliveries(stream: string, id: string): Promise<number> {
-  const rows = (await redis.client.sendCommand(['XPENDING', stream, 'g', id, id, '1'])) as Array<
-    [string, string, number, number]
-  >
-  return Number(rows[0]?.[3] ?? 0)
+  const rows: unknown = await redis.client.sendCommand(['XPENDING', stream, 'g', id, id, '1'])
+  const row = (rows as Array<[string, string, number, number]>)[0]
+  return Number(row?.[3] ?? 0)
 }
 
 describe('redis consumer: an entry claimed again while it runs here', () => {
