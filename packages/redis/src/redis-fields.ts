@@ -46,7 +46,6 @@ export function decodeEntry(
   let body: string | undefined
   let contentType: string | undefined
   let base64 = false
-  let added: string[] | undefined
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!
     const value = fields[i + 1]!
@@ -55,14 +54,12 @@ export function decodeEntry(
     else if (name === CONTENT_ENCODING_FIELD) base64 = value === 'base64'
     else if (isTransportOwned(name) || (filter?.inbound !== undefined && !filter.inbound(name, value)))
       continue
-    else {
-      if (name === '__proto__') define(headers, name, value)
-      else headers[name] = value
-      ;(added ??= []).push(name)
-    }
+    else if (name === '__proto__') define(headers, name, value)
+    else headers[name] = value
   }
   if (body === undefined) {
-    if (added !== undefined) for (const name of added) delete headers[name]
+    // Every field is the body: take back the headers added above (the transport's own are never fields).
+    for (const name in headers) if (!isTransportOwned(name)) delete headers[name]
     const all: Record<string, string> = {}
     for (let i = 0; i + 1 < fields.length; i += 2) define(all, fields[i]!, fields[i + 1]!)
     return all
